@@ -1,0 +1,299 @@
+"""A pure-Python board that speaks `firmware/PROTOCOL.md` over a real loopback TCP socket.
+
+It stands in for the firmware where none can run: the host tests of the client (tests/test_board_client*.py)
+use it to prove resynchronisation, garbage handling, reconnection and timeouts, and `--port fake` runs the
+whole board suite against it (with the host TFLM interpreter as its "model" when one is given).
+
+Faults are switched on through attributes, at any time, from the test thread:
+
+- `garbage`: bytes written before every reply (noise on the line);
+- `drop_on_command`: a predicate on the command text; when it returns True the board closes the
+  connection instead of answering (the link drops; the board keeps its state and listens again,
+  like QEMU's socket chardev);
+- `hang`: stop answering (reads and discards everything, connection stays open);
+- `reboot_on_command`: predicate; the board "reboots" (loses its input, prints its banner) instead of
+  answering;
+- `delay`: seconds to sleep before each reply; `delay_next`: a list of one-shot delays, one per reply.
+
+Example:
+
+    with FakeBoard(seq_len=16, classes=3) as fake:
+        client = BoardClient(fake.url)
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import zlib
+from typing import Callable, Sequence
+
+import numpy as np
+
+MAX_LINE = 64  # extra characters beyond the longest legal load command
+
+
+def _crc(b: bytes) -> str:
+    return f"{zlib.crc32(b) & 0xFFFFFFFF:08x}"
+
+
+def default_logits(token_ids: np.ndarray, classes: int) -> list[int]:
+    """A deterministic stand-in model: int8 logits from a hash of the ids."""
+    rng = np.random.default_rng(zlib.crc32(token_ids.astype("<i4").tobytes()))
+    return [int(v) for v in rng.integers(-128, 128, size=classes)]
+
+
+class FakeBoard:
+    """Args:
+        seq_len, vocab, classes: the model's L, V, C.
+        model_hash: what `info%` reports as `model_hash`.
+        logits_fn: (token_ids [L] int32, segment_ids [L] int32) -> list of C int8; default a hash.
+        profiling: whether `profile%` is built in.
+        cycles_per_token: the stand-in latency model (cycles = 100000 + this x real tokens).
+    """
+
+    def __init__(
+        self,
+        seq_len: int = 16,
+        vocab: int = 8192,
+        classes: int = 3,
+        model_hash: str = "0badf00d",
+        model_name: str = "fake",
+        logits_fn: Callable[[np.ndarray, np.ndarray], Sequence[int]] | None = None,
+        profiling: bool = True,
+        cycles_per_token: int = 1000,
+        board: str = "fake",
+    ):
+        self.seq_len, self.vocab, self.classes = seq_len, vocab, classes
+        self.model_hash, self.model_name, self.board = model_hash, model_name, board
+        self.logits_fn = logits_fn
+        self.profiling = profiling
+        self.cycles_per_token = cycles_per_token
+        self.garbage = b""
+        self.drop_on_command: Callable[[str], bool] | None = None
+        self.reboot_on_command: Callable[[str], bool] | None = None
+        self.hang = False
+        self.delay = 0.0
+        self.delay_next: list[float] = []  # one-shot delays, consumed one per reply
+        self.commands: list[str] = []  # every command received, in order
+        self.connections = 0
+        self._input: np.ndarray | None = None
+        self._booted = False
+        self._stop = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(1)
+        self._listener.settimeout(0.1)
+        self.port = self._listener.getsockname()[1]
+        self._conn: socket.socket | None = None
+        self._thread = threading.Thread(target=self._serve, name="fake-board", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"socket://127.0.0.1:{self.port}"
+
+    def start(self) -> "FakeBoard":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+    def __enter__(self) -> "FakeBoard":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def drop_link(self) -> None:
+        """Close the current connection from the board's side (the cable is pulled)."""
+        conn = self._conn
+        if conn is not None:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    # -- server -------------------------------------------------------------------------------------
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except (socket.timeout, OSError):
+                continue
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.settimeout(0.1)
+            self._conn = conn
+            self.connections += 1
+            try:
+                if not self._booted:
+                    self._booted = True
+                    self._send(conn, [f"m-boot-{self.board}"])
+                self._session(conn)
+            except OSError:
+                pass
+            finally:
+                self._conn = None
+                conn.close()
+
+    def _send(self, conn: socket.socket, lines: list[str]) -> None:
+        data = self.garbage + "".join(f"{l}\r\n" for l in lines + ["m-ready"]).encode()
+        conn.sendall(data)
+
+    def _session(self, conn: socket.socket) -> None:
+        buf = bytearray()
+        overflow = False
+        limit = 4 * self.seq_len + MAX_LINE
+        while not self._stop.is_set():
+            try:
+                data = conn.recv(4096)
+            except socket.timeout:
+                continue
+            if not data:
+                return
+            if self.hang:
+                continue
+            for byte in data:
+                if byte == ord("%"):
+                    if overflow:
+                        reply = [f"e-[line too long (max {limit} characters)]"]
+                        overflow = False
+                        cmd = None
+                    else:
+                        cmd = buf.decode("ascii", "replace")
+                        self.commands.append(cmd)
+                        if self.drop_on_command and self.drop_on_command(cmd):
+                            self.drop_on_command = None
+                            return  # close without answering
+                        if self.reboot_on_command and self.reboot_on_command(cmd):
+                            self.reboot_on_command = None
+                            self._input = None
+                            self._send(conn, [f"m-boot-{self.board}"])
+                            buf.clear()
+                            continue
+                        reply = self._handle(cmd)
+                    buf.clear()
+                    pause = self.delay_next.pop(0) if self.delay_next else self.delay
+                    if pause:
+                        time.sleep(pause)
+                    if not self.hang:
+                        self._send(conn, reply)
+                elif byte in (0x0D, 0x0A):
+                    continue
+                elif overflow:
+                    continue
+                else:
+                    buf.append(byte)
+                    if len(buf) > limit:
+                        overflow = True
+                        buf.clear()
+
+    # -- commands -----------------------------------------------------------------------------------
+    def _handle(self, cmd: str) -> list[str]:
+        parts = cmd.split()
+        if not parts:
+            return []
+        op, args = parts[0], parts[1:]
+        try:
+            if op == "name" and not args:
+                return ["m-name-[embbert-q]"]
+            if op == "info" and not args:
+                return [f"m-info-{k}={v}" for k, v in self.info().items()]
+            if op == "mem" and not args:
+                return [f"m-mem-{k}={v}" for k, v in self.mem().items()]
+            if op == "load":
+                return self._load(args)
+            if op == "infer":
+                return self._infer(args)
+            if op == "profile" and not args:
+                return self._profile()
+        except _Reject as e:
+            return [f"e-[{e}]"]
+        if op in ("name", "info", "mem", "profile"):
+            return [f"e-[{op}: takes no argument]"]
+        return [f"e-[unknown command '{op[:32]}']"]
+
+    def info(self) -> dict[str, object]:
+        return {
+            "protocol": 1, "board": self.board, "cpu": "python", "clock_hz": 64000000,
+            "cycle_source": "fake", "kernels": "reference", "model_name": self.model_name,
+            "model_hash": self.model_hash, "model_bytes": 1000, "seq_len": self.seq_len,
+            "vocab": self.vocab, "classes": self.classes, "arena_size": 65536, "arena_used": 60000,
+        }
+
+    def mem(self) -> dict[str, int]:
+        return {"arena_size": 65536, "arena_used": 60000, "stack_size": 8192, "stack_used": 2048,
+                "static_ram": 70000, "flash_used": 500000, "model_bytes": 1000}
+
+    def _load(self, args: list[str]) -> list[str]:
+        if len(args) != 2:
+            raise _Reject("load: expected <n> <hex>")
+        n = _int(args[0], "count", 1, self.seq_len)
+        hx = args[1]
+        if len(hx) != 4 * n:
+            raise _Reject(f"load: expected {4 * n} hex digits, got {len(hx)}")
+        try:
+            ids = [int(hx[i : i + 4], 16) for i in range(0, len(hx), 4)]
+        except ValueError:
+            raise _Reject("load: non-hex digit") from None
+        if any(c not in "0123456789abcdefABCDEF" for c in hx):
+            raise _Reject("load: non-hex digit")
+        for i, t in enumerate(ids):
+            if t >= self.vocab:
+                raise _Reject(f"token id {t} at position {i} out of range (vocab {self.vocab})")
+        arr = np.zeros(self.seq_len, dtype="<i4")
+        arr[:n] = ids
+        self._input = arr
+        return [f"m-load-count={n}", f"m-load-crc={_crc(arr.tobytes())}"]
+
+    def segments(self, ids: np.ndarray) -> np.ndarray:
+        seg = np.ones_like(ids)
+        sep = np.nonzero(ids == 4)[0]
+        if len(sep):
+            seg[sep[0]:] = 2
+        seg[ids == 0] = 0
+        return seg
+
+    def _infer(self, args: list[str]) -> list[str]:
+        if len(args) != 2:
+            raise _Reject("infer: expected <n> <w>")
+        n = _int(args[0], "n", 1, 1000)
+        _int(args[1], "w", 0, 100)
+        if self._input is None:
+            raise _Reject("no input loaded")
+        ids = self._input
+        fn = self.logits_fn or (lambda t, s: default_logits(t, self.classes))
+        logits = [int(v) for v in fn(ids, self.segments(ids))]
+        cycles = 100000 + self.cycles_per_token * int(np.count_nonzero(ids))
+        out = [f"m-run-{i}-cycles={cycles + (i % 3)}" for i in range(n)]
+        out += ["m-logits=" + ",".join(str(v) for v in logits),
+                f"m-crc-input={_crc(ids.tobytes())}",
+                f"m-crc-output={_crc(np.asarray(logits, dtype=np.int8).tobytes())}"]
+        return out
+
+    def _profile(self) -> list[str]:
+        if not self.profiling:
+            raise _Reject("profiling not built in")
+        if self._input is None:
+            raise _Reject("no input loaded")
+        ops = [("GATHER", 2000), ("FULLY_CONNECTED", 30000), ("BATCH_MATMUL", 40000),
+               ("SOFTMAX", 35000), ("BATCH_MATMUL", 40000), ("FULLY_CONNECTED", 12000)]
+        return [f"m-op-{i}={n},{c}" for i, (n, c) in enumerate(ops)] + [
+            f"m-op-total={sum(c for _, c in ops)}"]
+
+
+class _Reject(Exception):
+    pass
+
+
+def _int(s: str, what: str, lo: int, hi: int) -> int:
+    if not s.isdigit():
+        raise _Reject(f"{what} '{s[:16]}' is not a number")
+    v = int(s)
+    if not lo <= v <= hi:
+        raise _Reject(f"{what} {v} out of range ({lo}..{hi})")
+    return v
