@@ -1,0 +1,115 @@
+"""The checkpoint folder a training run writes and the converter reads.
+
+    <folder>/checkpoint.json   model config, task, labels, metric, scores, history
+    <folder>/float.weights.h5  best float model (validation metric)
+    <folder>/qat.weights.h5    best quantization-aware model, in the deployed (folded) form
+    <folder>/state/            resumable training state (optimizer included); not shipped
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from keras_models.config import EmbBertConfig
+from keras_models.tasks import TaskSpec, get_task
+
+
+class CheckpointError(Exception):
+    """A checkpoint folder that is missing, incomplete or unreadable."""
+
+
+@dataclasses.dataclass
+class CheckpointInfo:
+    folder: Path
+    config: EmbBertConfig
+    task: TaskSpec
+    label_names: list[str]
+    num_outputs: int
+    tokenizer: str
+    scores: dict
+    history: list
+
+    @property
+    def float_weights(self) -> Path:
+        return self.folder / "float.weights.h5"
+
+    @property
+    def qat_weights(self) -> Path:
+        return self.folder / "qat.weights.h5"
+
+    def save(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        record = {
+            "config": self.config.to_dict(),
+            "task": self.task.name,
+            "label_names": self.label_names,
+            "num_outputs": self.num_outputs,
+            "tokenizer": self.tokenizer,
+            "scores": self.scores,
+            "history": self.history,
+        }
+        tmp = self.folder / "checkpoint.json.tmp"
+        tmp.write_text(json.dumps(record, indent=2) + "\n")
+        tmp.replace(self.folder / "checkpoint.json")
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "CheckpointInfo":
+        folder = Path(folder)
+        path = folder / "checkpoint.json"
+        if not path.is_file():
+            raise CheckpointError(f"no checkpoint at {folder} (checkpoint.json missing)")
+        try:
+            record = json.loads(path.read_text())
+            return cls(
+                folder=folder,
+                config=EmbBertConfig.from_dict(record["config"]),
+                task=get_task(record["task"]),
+                label_names=list(record["label_names"]),
+                num_outputs=int(record["num_outputs"]),
+                tokenizer=record["tokenizer"],
+                scores=record.get("scores", {}),
+                history=record.get("history", []),
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise CheckpointError(f"corrupt checkpoint {path}: {error}") from error
+
+
+def load_qat_model(info: CheckpointInfo, seq_len: int | None = None):
+    """Rebuilds the quantization-aware classifier of a checkpoint, optionally at a shorter sequence length."""
+    from keras_models.model import build_classifier
+    from keras_models.quantization import quantize_model, quantize_scope
+
+    if not info.qat_weights.is_file():
+        raise CheckpointError(f"{info.folder} has no quantization-aware weights (qat.weights.h5); finish training first")
+    trained = build_classifier(info.config, info.num_outputs, folded=True)
+    model = quantize_model(trained)
+    try:
+        with quantize_scope():
+            model.load_weights(str(info.qat_weights))
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"cannot read {info.qat_weights}: {error}") from error
+    if seq_len is None or seq_len == info.config.seq_len:
+        return model
+    if seq_len > info.config.seq_len:
+        raise CheckpointError(f"sequence length {seq_len} exceeds the trained {info.config.seq_len}")
+    shorter = quantize_model(build_classifier(info.config.replace(seq_len=seq_len), info.num_outputs, folded=True))
+    for source, target in zip(model.layers, shorter.layers):
+        target.set_weights(
+            [w[:seq_len] if "position_table" in v.name else w for v, w in zip(source.weights, source.get_weights())]
+        )
+    return shorter
+
+
+def load_float_model(info: CheckpointInfo):
+    from keras_models.model import build_classifier
+
+    if not info.float_weights.is_file():
+        raise CheckpointError(f"{info.folder} has no float weights (float.weights.h5)")
+    model = build_classifier(info.config, info.num_outputs)
+    try:
+        model.load_weights(str(info.float_weights))
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"cannot read {info.float_weights}: {error}") from error
+    return model

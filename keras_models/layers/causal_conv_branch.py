@@ -1,0 +1,54 @@
+"""EmbBERT's convolution branch: causal depthwise conv, SiLU, dense."""
+
+from keras_models._keras import keras, tf
+
+
+@keras.utils.register_keras_serializable(package="embbert")
+class CausalConvBranch(keras.layers.Layer):
+    """`F = SiLU(CausalDepthwiseConv1D_k(h)) W_c + b_c`.
+
+    The output at position t sees only `h[t-k+1 .. t]` (left zero padding), so real tokens never see the
+    right-hand padding.
+
+    Args:
+        hidden_dim: d.
+        kernel_size: k.
+
+    Example:
+        >>> CausalConvBranch(hidden_dim=6, kernel_size=3)(tf.ones((2, 4, 6))).shape
+        TensorShape([2, 4, 6])
+    """
+
+    def __init__(self, hidden_dim, kernel_size, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden_dim = hidden_dim
+        self.kernel_size = kernel_size
+
+    def build(self, input_shape):
+        d, k = self.hidden_dim, self.kernel_size
+        self.depthwise_kernel = self.add_weight(
+            "depthwise_kernel", (k, d), initializer=keras.initializers.RandomNormal(stddev=1.0 / k)
+        )
+        self.depthwise_bias = self.add_weight("depthwise_bias", (d,), initializer="zeros")
+        self.output_kernel = self.add_weight("output_kernel", (d, d), initializer=keras.initializers.GlorotUniform())
+        self.output_bias = self.add_weight("output_bias", (d,), initializer="zeros")
+        super().build(input_shape)
+
+    def call(self, inputs):
+        padded = tf.pad(inputs, [[0, 0], [self.kernel_size - 1, 0], [0, 0]])
+        conv = tf.nn.depthwise_conv2d(
+            padded[:, tf.newaxis],
+            self.depthwise_kernel[tf.newaxis, :, :, tf.newaxis],
+            strides=[1, 1, 1, 1],
+            padding="VALID",
+        )[:, 0]
+        activated = tf.nn.silu(conv + self.depthwise_bias)
+        return tf.matmul(activated, self.output_kernel) + self.output_bias
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(hidden_dim=self.hidden_dim, kernel_size=self.kernel_size)
+        return config

@@ -1,0 +1,127 @@
+"""Quantization-aware training of the deployed EmbBERT form with tensorflow-model-optimization.
+
+Every layer gets an explicit `QuantizeConfig`: weights are fake-quantised as TFLite will store them
+(symmetric int8, per output channel for projections, per tensor for lookup tables and the depthwise kernel,
+whose per-channel form breaks the converter), and each layer's output as an asymmetric int8 activation.
+The scheme skips tfmot's default fake-quant after input layers, which would turn int32 ids into floats.
+"""
+
+from __future__ import annotations
+
+from keras_models._keras import keras
+from keras_models.layers import (
+    CausalConvBranch,
+    EfficientAttention,
+    FirstToken,
+    NanoEmbedder,
+    RMSNorm,
+    WeightedDifference,
+)
+
+import tensorflow_model_optimization as tfmot  # noqa: E402  (after _keras sets TF_USE_LEGACY_KERAS)
+
+_quantizers = tfmot.quantization.keras.quantizers
+
+
+def _weight_quantizer(per_channel: bool):
+    return _quantizers.LastValueQuantizer(num_bits=8, per_axis=False and per_channel, symmetric=True, narrow_range=True)
+
+
+def _activation_quantizer():
+    return _quantizers.MovingAverageQuantizer(num_bits=8, per_axis=False, symmetric=False, narrow_range=False)
+
+
+@keras.utils.register_keras_serializable(package="embbert")
+class WeightsAndOutputQuantizeConfig(tfmot.quantization.keras.QuantizeConfig):
+    """Fake-quantises the named weight attributes of a layer and, optionally, its output.
+
+    Args:
+        per_channel: attribute names quantised per output channel (last axis).
+        per_tensor: attribute names quantised with one scale.
+        quantize_output: whether the layer's output gets an activation quantizer.
+    """
+
+    def __init__(self, per_channel=(), per_tensor=(), quantize_output=True):
+        self.per_channel = list(per_channel)
+        self.per_tensor = list(per_tensor)
+        self.quantize_output = quantize_output
+
+    def _attributes(self):
+        return [(name, True) for name in self.per_channel] + [(name, False) for name in self.per_tensor]
+
+    def get_weights_and_quantizers(self, layer):
+        return [(getattr(layer, name), _weight_quantizer(per_channel)) for name, per_channel in self._attributes()]
+
+    def set_quantize_weights(self, layer, quantize_weights):
+        for (name, _), weight in zip(self._attributes(), quantize_weights):
+            setattr(layer, name, weight)
+
+    def get_activations_and_quantizers(self, layer):
+        return []
+
+    def set_quantize_activations(self, layer, quantize_activations):
+        pass
+
+    def get_output_quantizers(self, layer):
+        return [_activation_quantizer()] if self.quantize_output else []
+
+    def get_config(self):
+        return {
+            "per_channel": self.per_channel,
+            "per_tensor": self.per_tensor,
+            "quantize_output": self.quantize_output,
+        }
+
+
+def _config_for(layer) -> WeightsAndOutputQuantizeConfig:
+    if isinstance(layer, NanoEmbedder):
+        # Positions are a constant at inference; the converter folds E_pos·W_p into one int8 table.
+        return WeightsAndOutputQuantizeConfig(["token_projection"], ["token_table", "segment_table"])
+    if isinstance(layer, RMSNorm):
+        return WeightsAndOutputQuantizeConfig(per_tensor=["scale"])
+    if isinstance(layer, EfficientAttention):
+        return WeightsAndOutputQuantizeConfig(["query_kernel", "output_kernel"])
+    if isinstance(layer, CausalConvBranch):
+        return WeightsAndOutputQuantizeConfig(["output_kernel"], ["depthwise_kernel"])
+    if isinstance(layer, WeightedDifference):
+        if not layer.folded:
+            raise ValueError("quantize the deployed form: fold_for_deployment() first")
+        return WeightsAndOutputQuantizeConfig()
+    if isinstance(layer, FirstToken):
+        return WeightsAndOutputQuantizeConfig(quantize_output=False)
+    if isinstance(layer, keras.layers.Dense):
+        return WeightsAndOutputQuantizeConfig(["kernel"])
+    raise ValueError(f"no quantization config for layer {layer.name} ({type(layer).__name__})")
+
+
+class _KeepInputsLayout(tfmot.quantization.keras.QuantizeLayoutTransform):
+    """No graph rewrites: in particular, no fake-quant after the int32 id inputs."""
+
+    def apply(self, model, layer_quantize_map):
+        return model, layer_quantize_map
+
+
+class EmbBertQuantizeScheme(tfmot.quantization.keras.default_8bit.Default8BitQuantizeScheme):
+    def get_layout_transformer(self):
+        return _KeepInputsLayout()
+
+
+def quantize_scope():
+    """The scope in which quantized EmbBERT models are built, cloned and loaded."""
+    return tfmot.quantization.keras.quantize_scope(
+        {"WeightsAndOutputQuantizeConfig": WeightsAndOutputQuantizeConfig}
+    )
+
+
+def quantize_model(deployed: keras.Model) -> keras.Model:
+    """Wraps every layer of a folded (deployed-form) model for quantization-aware training."""
+
+    def annotate(layer):
+        if isinstance(layer, keras.layers.InputLayer):
+            return layer
+        return tfmot.quantization.keras.quantize_annotate_layer(layer, _config_for(layer))
+
+    with quantize_scope():
+        annotated = keras.models.clone_model(deployed, clone_function=annotate)
+        annotated.set_weights(deployed.get_weights())
+        return tfmot.quantization.keras.quantize_apply(annotated, scheme=EmbBertQuantizeScheme())

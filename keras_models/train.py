@@ -1,0 +1,159 @@
+"""Fine-tunes EmbBERT on one task: float training, then quantization-aware training (tfmot).
+
+    python -m keras_models.train --task snips --seq-len 64 --out checkpoints/snips
+
+Each epoch ends with a resumable checkpoint (model, optimizer, epoch) under `<out>/state/`; run the same
+command again after an interruption and it continues from the last finished epoch, with the same data order.
+The best epoch by the task's validation metric is kept as `float.weights.h5`, then `qat.weights.h5`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from keras_models.checkpoint import CheckpointError, CheckpointInfo, load_float_model
+from keras_models.config import PRESETS, get_preset
+from keras_models.paths import TOKENIZER_PATH
+
+
+def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, log):
+    """Trains `model` for `epochs`, resuming from `<out>/state/<name>`; keeps the best epoch's weights."""
+    from keras_models._keras import keras, tf
+    from keras_models.metrics import predictions_from_logits, score
+
+    spec = info.task
+    optimizer = keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=args.weight_decay)
+    loss = (
+        keras.losses.MeanSquaredError()
+        if spec.regression
+        else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
+    model.compile(optimizer=optimizer, loss=loss)
+    epoch = tf.Variable(0, dtype=tf.int64)
+    best = tf.Variable(-np.inf, dtype=tf.float64)
+    state = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch, best=best)
+    manager = tf.train.CheckpointManager(state, str(args.out / "state" / name), max_to_keep=1)
+    if manager.latest_checkpoint:
+        state.restore(manager.latest_checkpoint).expect_partial()
+        log(f"[{name}] resuming after epoch {int(epoch)} (best {spec.metric} so far {float(best):.4f})")
+
+    (train_x, train_y), (val_x, val_y) = data
+    verbose = 1 if sys.stdout.isatty() else 2
+    while int(epoch) < epochs:
+        current = int(epoch)
+        order = np.random.default_rng([args.seed, current]).permutation(len(train_y))
+        log(f"[{name}] epoch {current + 1}/{epochs}")
+        started = time.time()
+        history = model.fit(
+            [x[order] for x in train_x], train_y[order], batch_size=args.batch_size, epochs=1,
+            shuffle=False, verbose=verbose,
+        )
+        logits = model.predict(val_x, batch_size=256, verbose=0)
+        value = score(spec.metric, val_y, predictions_from_logits(logits, spec.regression))
+        improved = value > float(best)
+        if improved:
+            best.assign(value)
+            model.save_weights(str(weights_path))
+        info.history.append({
+            "stage": name, "epoch": current + 1, "loss": float(history.history["loss"][-1]),
+            f"val_{spec.metric}": value, "seconds": round(time.time() - started, 1),
+        })
+        info.scores[f"{name}_val_{spec.metric}"] = float(best)
+        epoch.assign(current + 1)
+        manager.save()
+        info.save()
+        log(f"[{name}] epoch {current + 1}: val {spec.metric} {value:.4f}{' (best)' if improved else ''}")
+    return float(best)
+
+
+def train(args) -> CheckpointInfo:
+    from keras_models._keras import keras
+    from keras_models.data import load_task
+    from keras_models.model import build_classifier, copy_encoder_weights, count_parameters, fold_for_deployment
+    from keras_models.quantization import quantize_model
+    from keras_models.tokenizer import encode, load_tokenizer
+
+    log = print
+    keras.utils.set_random_seed(args.seed)
+    task = load_task(args.task, args.data)
+    seq_len = args.seq_len or task.spec.default_seq_len
+    config = get_preset(args.preset, seq_len=seq_len)
+    tokenizer = load_tokenizer(args.tokenizer)
+    if tokenizer.get_vocab_size() > config.vocab_size:
+        raise ValueError(f"tokenizer has {tokenizer.get_vocab_size()} tokens, more than the preset's {config.vocab_size}")
+
+    def tensors(split):
+        split = task.splits[split]
+        if args.limit:
+            split = split.take(np.arange(min(args.limit, len(split))))
+        ids, segments = encode(tokenizer, split.texts, seq_len, split.pairs)
+        return (ids, segments), split.labels
+
+    data = (tensors("train"), tensors("validation"))
+    log(f"{task.spec.name}: {len(data[0][1])} train / {len(data[1][1])} validation examples from {task.source}, L={seq_len}")
+
+    info_path = args.out / "checkpoint.json"
+    info = CheckpointInfo.load(args.out) if info_path.is_file() else CheckpointInfo(
+        args.out, config, task.spec, task.label_names, task.num_outputs, str(args.tokenizer), {}, []
+    )
+    if info.config != config or info.task.name != task.spec.name:
+        raise CheckpointError(f"{args.out} holds a different run ({info.task.name}, {info.config}); choose another --out")
+    info.save()
+
+    model = build_classifier(config, task.num_outputs)
+    log(f"EmbBERT {args.preset}: {count_parameters(model):,} parameters")
+    if args.init and not (args.out / "state" / "float").exists():
+        from keras_models.model import build_pretrainer
+
+        pretrained = build_pretrainer(config.replace(seq_len=CheckpointInfo.load(args.init).config.seq_len))
+        pretrained.load_weights(str(Path(args.init) / "pretrained.weights.h5"))
+        log(f"initialised {copy_encoder_weights(pretrained, model)} layers from {args.init}")
+    _stage(model, "float", data, args, args.epochs, args.lr, info, info.float_weights, log)
+
+    float_model = load_float_model(info)
+    qat_model = quantize_model(fold_for_deployment(float_model, config))
+    _stage(qat_model, "qat", data, args, args.qat_epochs, args.qat_lr, info, info.qat_weights, log)
+    log(f"done: {info.scores}")
+    return info
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="Train EmbBERT on one task (float, then QAT).")
+    parser.add_argument("--task", required=True, help="task name (snips, emotion, cola, ...) or a dataset folder")
+    parser.add_argument("--data", help="local data folder (default: shared/data beside the repo, else the hub)")
+    parser.add_argument("--preset", default="embbert-q", choices=sorted(PRESETS))
+    parser.add_argument("--seq-len", type=int, help="sequence length L (default: the task's)")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--qat-epochs", type=int, default=3)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--qat-lr", type=float, default=1e-4)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--weight-decay", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, help="use only the first N examples of each split (smoke tests)")
+    parser.add_argument("--tokenizer", type=Path, default=TOKENIZER_PATH)
+    parser.add_argument("--init", type=Path, help="a pretraining checkpoint folder to start the encoder from")
+    parser.add_argument("--out", type=Path, required=True, help="checkpoint folder (resumed if it exists)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        train(args)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished epochs are saved in {args.out}; run the same command to resume", file=sys.stderr)
+        return 130
+    except (CheckpointError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
