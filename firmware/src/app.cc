@@ -1,0 +1,392 @@
+#include "app.h"
+
+#include <cstdint>
+#include <cstring>
+
+#include "board.h"
+#include "crc32.h"
+#include "model_runner.h"
+#include "model_settings.h"
+#include "serial_out.h"
+#include "stack_paint.h"
+#include "tensorflow/lite/micro/cortex_m_generic/debug_log_callback.h"
+
+#ifndef KERNELS_NAME
+#define KERNELS_NAME "unknown"
+#endif
+
+namespace {
+
+constexpr int kProtocolVersion = 1;
+// Longest command: "load <n> <4n hex digits>".
+constexpr int kLineMax = 32 + 4 * kSeqLen;
+constexpr int kMaxArgs = 4;
+constexpr uint32_t kMaxWarmup = 100;
+constexpr uint32_t kMaxRuns = 1000;
+
+char g_line[kLineMax + 1];
+int g_len = 0;
+bool g_overflow = false;
+
+// --- reply helpers -------------------------------------------------------------------------------
+
+void Ready() { out_line("m-", "ready"); }
+
+// Starts an error line: "e-[" ... finish with ErrorEnd().
+void ErrorBegin() { out_str("e-["); }
+void ErrorEnd() { out_str("]\r\n"); }
+
+void Error(const char* msg) {
+  ErrorBegin();
+  out_str(msg);
+  ErrorEnd();
+}
+
+// Prints at most `max` characters of `s`, replacing non-printable bytes with '?'.
+void OutClipped(const char* s, int max) {
+  for (int i = 0; s[i] != '\0' && i < max; ++i) {
+    const char c = s[i];
+    board_putc(c >= 0x20 && c < 0x7f ? c : '?');
+  }
+}
+
+void KeyValue(const char* prefix, const char* key, const char* value) {
+  out_str(prefix);
+  out_str(key);
+  out_str("=");
+  out_str(value);
+  out_eol();
+}
+
+void KeyNumber(const char* prefix, const char* key, uint64_t value) {
+  out_str(prefix);
+  out_str(key);
+  out_str("=");
+  out_u64(value);
+  out_eol();
+}
+
+void KeyHex(const char* prefix, const char* key, uint32_t value) {
+  out_str(prefix);
+  out_str(key);
+  out_str("=");
+  out_hex8(value);
+  out_eol();
+}
+
+// --- parsing -------------------------------------------------------------------------------------
+
+// Splits `line` in place at spaces; returns the number of words (at most kMaxArgs + 1 are kept,
+// one more signals "too many").
+int Split(char* line, char* argv[], int max) {
+  int argc = 0;
+  char* p = line;
+  while (*p != '\0') {
+    while (*p == ' ' || *p == '\t') *p++ = '\0';
+    if (*p == '\0') break;
+    if (argc == max) return max + 1;
+    argv[argc++] = p;
+    while (*p != '\0' && *p != ' ' && *p != '\t') ++p;
+  }
+  return argc;
+}
+
+// Parses a decimal number in [lo, hi]; prints the error and returns false otherwise.
+bool ParseNumber(const char* what, const char* s, uint32_t lo, uint32_t hi, uint32_t* out) {
+  uint64_t v = 0;
+  int digits = 0;
+  for (const char* p = s; *p != '\0'; ++p, ++digits) {
+    if (*p < '0' || *p > '9' || digits >= 10) {
+      ErrorBegin();
+      out_str("bad number '");
+      OutClipped(s, 16);
+      out_str("' for ");
+      out_str(what);
+      ErrorEnd();
+      return false;
+    }
+    v = v * 10 + static_cast<uint32_t>(*p - '0');
+  }
+  if (digits == 0 || v < lo || v > hi) {
+    ErrorBegin();
+    out_str(what);
+    out_str(" ");
+    if (digits == 0) out_str("missing");
+    else out_u64(v);
+    out_str(" out of range ");
+    out_u64(lo);
+    out_str("..");
+    out_u64(hi);
+    ErrorEnd();
+    return false;
+  }
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool ArgCount(const char* cmd, int argc, int expected) {
+  if (argc == expected + 1) return true;
+  ErrorBegin();
+  out_str(cmd);
+  out_str(" expects ");
+  out_u64(static_cast<uint64_t>(expected));
+  out_str(expected == 1 ? " argument" : " arguments");
+  ErrorEnd();
+  return false;
+}
+
+bool ModelReady() {
+  if (runner::Error() == nullptr) return true;
+  ErrorBegin();
+  out_str("model not ready: ");
+  out_str(runner::Error());
+  ErrorEnd();
+  return false;
+}
+
+// --- commands ------------------------------------------------------------------------------------
+
+void CmdInfo() {
+  const char* p = "m-info-";
+  KeyNumber(p, "protocol", kProtocolVersion);
+  KeyValue(p, "board", kBoardInfo.name);
+  KeyValue(p, "cpu", kBoardInfo.cpu);
+  KeyNumber(p, "clock_hz", kBoardInfo.clock_hz);
+  KeyValue(p, "cycle_source", kBoardInfo.cycle_source);
+  KeyValue(p, "kernels", KERNELS_NAME);
+  KeyValue(p, "model_name", kModelName);
+  KeyHex(p, "model_hash", kModelHash);
+  KeyNumber(p, "model_bytes", static_cast<uint64_t>(kModelBytes));
+  KeyNumber(p, "seq_len", kSeqLen);
+  KeyNumber(p, "vocab", kVocabSize);
+  KeyNumber(p, "classes", kNumClasses);
+  KeyNumber(p, "arena_size", runner::ArenaSize());
+  KeyNumber(p, "arena_used", runner::ArenaUsed());
+}
+
+void CmdLoad(int argc, char* argv[]) {
+  if (!ArgCount("load", argc, 2) || !ModelReady()) return;
+  uint32_t n;
+  if (!ParseNumber("count", argv[1], 1, kSeqLen, &n)) return;
+  const char* hex = argv[2];
+  const size_t len = std::strlen(hex);
+  if (len != 4u * n) {
+    ErrorBegin();
+    out_str("hex length ");
+    out_u64(len);
+    out_str(", expected ");
+    out_u64(4u * n);
+    ErrorEnd();
+    return;
+  }
+  // Validate everything before touching the current input: a rejected load keeps the previous one.
+  static uint16_t ids[kSeqLen];
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t id = 0;
+    for (int j = 0; j < 4; ++j) {
+      const int d = HexDigit(hex[4 * i + j]);
+      if (d < 0) {
+        ErrorBegin();
+        out_str("bad hex digit at offset ");
+        out_u64(4 * i + j);
+        ErrorEnd();
+        return;
+      }
+      id = (id << 4) | static_cast<uint32_t>(d);
+    }
+    if (id >= static_cast<uint32_t>(kVocabSize)) {
+      ErrorBegin();
+      out_str("token id ");
+      out_u64(id);
+      out_str(" at position ");
+      out_u64(i);
+      out_str(" out of range (vocab ");
+      out_u64(kVocabSize);
+      out_str(")");
+      ErrorEnd();
+      return;
+    }
+    ids[i] = static_cast<uint16_t>(id);
+  }
+  const uint32_t crc = runner::SetInput(ids, static_cast<int>(n));
+  KeyNumber("m-", "load-count", n);
+  KeyHex("m-", "load-crc", crc);
+}
+
+void CmdInfer(int argc, char* argv[]) {
+  if (!ArgCount("infer", argc, 2) || !ModelReady()) return;
+  uint32_t runs, warmup;
+  if (!ParseNumber("runs", argv[1], 1, kMaxRuns, &runs)) return;
+  if (!ParseNumber("warmup", argv[2], 0, kMaxWarmup, &warmup)) return;
+  if (!runner::HasInput()) return Error("no input loaded");
+  uint32_t input_crc = 0;
+  for (uint32_t i = 0; i < warmup + runs; ++i) {
+    input_crc = runner::PrepareInput();
+    board_cycles_reset();
+    const bool ok = runner::Invoke();
+    const uint64_t cycles = board_cycles();
+    if (!ok) return Error("invoke failed");
+    if (i >= warmup) {
+      out_str("m-run-");
+      out_u64(i - warmup);
+      out_str("-cycles=");
+      out_u64(cycles);
+      out_eol();
+    }
+  }
+  const int8_t* logits = runner::Logits();
+  const int n = runner::NumLogits();
+  out_str("m-logits=");
+  for (int i = 0; i < n; ++i) {
+    if (i > 0) board_putc(',');
+    out_i32(logits[i]);
+  }
+  out_eol();
+  KeyHex("m-", "crc-input", input_crc);
+  KeyHex("m-", "crc-output", crc32(logits, static_cast<size_t>(n)));
+}
+
+void CmdProfile(int argc) {
+  if (!ArgCount("profile", argc, 0) || !ModelReady()) return;
+#ifdef TF_LITE_STRIP_ERROR_STRINGS
+  // TFLM compiles its per-op profiling hooks out of release builds.
+  Error("profiling not built in");
+#else
+  if (!runner::HasInput()) return Error("no input loaded");
+  runner::PrepareInput();
+  FixedProfiler& prof = runner::Profiler();
+  prof.Start();
+  board_cycles_reset();
+  const bool ok = runner::Invoke();
+  const uint64_t total = board_cycles();
+  prof.Stop();
+  if (!ok) return Error("invoke failed");
+  for (int i = 0; i < prof.count(); ++i) {
+    out_str("m-op-");
+    out_u64(static_cast<uint64_t>(i));
+    out_str("=");
+    out_str(prof.event(i).tag != nullptr ? prof.event(i).tag : "?");
+    out_str(",");
+    out_u64(prof.event(i).cycles);
+    out_eol();
+  }
+  if (prof.dropped() > 0) {
+    ErrorBegin();
+    out_str("profiler full: ");
+    out_u64(prof.dropped());
+    out_str(" ops not recorded");
+    ErrorEnd();
+  }
+  KeyNumber("m-", "op-total", total);
+#endif
+}
+
+void CmdMem(int argc) {
+  if (!ArgCount("mem", argc, 0)) return;
+  const BoardMemory m = board_memory();
+  const char* p = "m-mem-";
+  KeyNumber(p, "arena_size", runner::ArenaSize());
+  KeyNumber(p, "arena_used", runner::ArenaUsed());
+  KeyNumber(p, "stack_size", m.stack_high - m.stack_low);
+  KeyNumber(p, "stack_used", stack_used(m.stack_low, m.stack_high));
+  KeyNumber(p, "static_ram", m.static_ram);
+  KeyNumber(p, "flash_used", m.flash_used);
+  KeyNumber(p, "model_bytes", static_cast<uint64_t>(kModelBytes));
+}
+
+void CmdFault(int argc) {
+  if (!ArgCount("fault", argc, 0)) return;
+  // An undefined instruction: UsageFault, escalated to HardFault (fault handlers are not enabled).
+  __asm__ volatile("udf #0");
+}
+
+void Execute(char* line) {
+  char* argv[kMaxArgs];
+  const int argc = Split(line, argv, kMaxArgs);
+  if (argc == 0) return;  // "%" alone: just m-ready
+  if (argc > kMaxArgs) return Error("too many arguments");
+  const char* cmd = argv[0];
+  if (std::strcmp(cmd, "name") == 0) {
+    if (ArgCount("name", argc, 0)) out_line("m-name-", "[embbert-q]");
+  } else if (std::strcmp(cmd, "info") == 0) {
+    if (ArgCount("info", argc, 0)) CmdInfo();
+  } else if (std::strcmp(cmd, "load") == 0) {
+    CmdLoad(argc, argv);
+  } else if (std::strcmp(cmd, "infer") == 0) {
+    CmdInfer(argc, argv);
+  } else if (std::strcmp(cmd, "profile") == 0) {
+    CmdProfile(argc);
+  } else if (std::strcmp(cmd, "mem") == 0) {
+    CmdMem(argc);
+  } else if (std::strcmp(cmd, "fault") == 0) {
+    CmdFault(argc);
+  } else {
+    ErrorBegin();
+    out_str("unknown command '");
+    OutClipped(cmd, 24);
+    out_str("'");
+    ErrorEnd();
+  }
+}
+
+// TFLM's log lines (MicroPrintf) become `m-log-<text>` lines so they never break the protocol.
+bool g_log_at_line_start = true;
+
+void LogCallback(const char* s) {
+  for (; *s != '\0'; ++s) {
+    if (*s == '\r') continue;
+    if (*s == '\n') {
+      if (!g_log_at_line_start) out_eol();
+      g_log_at_line_start = true;
+      continue;
+    }
+    if (g_log_at_line_start) out_str("m-log-");
+    g_log_at_line_start = false;
+    board_putc(*s);
+  }
+}
+
+}  // namespace
+
+void app_init() {
+  RegisterDebugLogCallback(LogCallback);
+  out_str("m-boot-");
+  out_str(kBoardInfo.name);
+  out_eol();
+  if (runner::Init() != nullptr) {
+    ErrorBegin();
+    out_str("model not ready: ");
+    out_str(runner::Error());
+    ErrorEnd();
+  }
+  Ready();
+}
+
+void app_feed(char c) {
+  if (c == '\r' || c == '\n') return;  // line ends are not part of commands
+  if (c != '%') {
+    if (g_len < kLineMax) g_line[g_len++] = c;
+    else g_overflow = true;
+    return;
+  }
+  g_line[g_len] = '\0';
+  if (g_overflow) {
+    ErrorBegin();
+    out_str("line too long (max ");
+    out_u64(kLineMax);
+    out_str(" characters)");
+    ErrorEnd();
+  } else {
+    Execute(g_line);
+  }
+  g_len = 0;
+  g_overflow = false;
+  Ready();
+}
