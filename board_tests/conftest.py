@@ -1,0 +1,278 @@
+"""pytest plugin of the on-device suite: command-line options, the `board` fixture, the run's report.
+
+    pytest board_tests/ --port /dev/ttyACM0            # a real board
+    pytest board_tests/ --port qemu --dataset snips    # builds the firmware, starts QEMU, evaluates there
+    pytest board_tests/ --port socket://127.0.0.1:4321 # any board or emulator already running
+    pytest board_tests/ --port fake                    # the pure-Python fake board (no firmware needed)
+
+Fixtures (all session-scoped): `opts` (the options), `model` (the converter output the board must run),
+`target` (where the board is: URL, emulated or not, QEMU process, ELF), `board` (a connected
+`BoardClient`), `examples` (the dataset split, tokenized on the host), `host_model` (host TFLM
+interpreter), `run_report` (the report, written at the end of the session into
+`<report-dir>/<board>-<task>-<split>-<hash>/`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from board_tests import report as report_mod
+from board_tests.artifacts import REPO, HostModel, ModelArtifacts
+from board_tests.client import BoardClient, BoardError
+
+QEMU_PORTS = ("qemu", "qemu_stm32")
+SUMMARY_KEY = pytest.StashKey[list]()
+DEFAULT_LIMIT_WITHOUT_DATASET = 32
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("board", "on-device evaluation (board_tests)")
+    g.addoption("--port", default=os.environ.get("BOARD_PORT", "qemu"),
+                help="serial device (/dev/ttyACM0), pyserial URL (socket://host:port), 'qemu' or 'qemu_stm32' "
+                     "(build the firmware and start QEMU), or 'fake' (pure-Python board). Default: qemu")
+    g.addoption("--baud", type=int, default=115200, help="baud rate (default 115200)")
+    g.addoption("--dataset", default=None,
+                help="task name (snips, glue/cola, ... from ../shared/data), a local folder, or hub:<name>. "
+                     f"Default: the model's own task, first {DEFAULT_LIMIT_WITHOUT_DATASET} examples")
+    g.addoption("--split", default="validation",
+                help="split: validation (seeded 10%% of train, as in training), official_validation, train")
+    g.addoption("--limit", type=int, default=None, help="evaluate only the first N examples")
+    g.addoption("--runs", type=int, default=10, help="measured inferences for latency (default 10)")
+    g.addoption("--warmup", type=int, default=2, help="warm-up inferences before them (default 2)")
+    g.addoption("--report-dir", default=str(REPO / "reports"), help="where reports go (default reports/)")
+    g.addoption("--model-dir", default=str(REPO / "build" / "model"),
+                help="converter output the board must run (default build/model)")
+    g.addoption("--elf", default=None, help="firmware ELF, for flash / static RAM (qemu: found by the build)")
+    g.addoption("--board-timeout", type=float, default=10.0, help="seconds allowed per reply (default 10)")
+    g.addoption("--infer-timeout", type=float, default=60.0,
+                help="extra seconds allowed per inference (default 60)")
+    g.addoption("--kernels", default=None, help="qemu: firmware kernels to build (cmsis_nn or reference)")
+    g.addoption("--no-build", action="store_true", help="qemu: do not run make, use the existing image")
+
+
+@dataclasses.dataclass
+class Options:
+    port: str
+    baud: int
+    dataset: str | None
+    split: str
+    limit: int | None
+    runs: int
+    warmup: int
+    report_dir: pathlib.Path
+    model_dir: pathlib.Path
+    elf: pathlib.Path | None
+    timeout: float
+    infer_timeout: float
+    kernels: str | None
+    build: bool
+
+
+@pytest.fixture(scope="session")
+def opts(pytestconfig) -> Options:
+    o = pytestconfig.option
+    return Options(port=o.port, baud=o.baud, dataset=o.dataset, split=o.split, limit=o.limit, runs=o.runs,
+                   warmup=o.warmup, report_dir=pathlib.Path(o.report_dir), model_dir=pathlib.Path(o.model_dir),
+                   elf=pathlib.Path(o.elf) if o.elf else None, timeout=o.board_timeout,
+                   infer_timeout=o.infer_timeout, kernels=o.kernels, build=not o.no_build)
+
+
+@pytest.fixture(scope="session")
+def model(opts) -> ModelArtifacts:
+    try:
+        return ModelArtifacts(opts.model_dir)
+    except FileNotFoundError as e:
+        pytest.skip(f"no converted model: {e}")
+
+
+@pytest.fixture(scope="session")
+def host_model(model) -> HostModel:
+    return HostModel(model.tflite_bytes)
+
+
+@dataclasses.dataclass
+class Target:
+    """Where the board is and what it is."""
+
+    url: str
+    kind: str  # "serial", "socket", "qemu", "qemu_stm32", "fake"
+    emulated: bool
+    elf: pathlib.Path | None = None
+    process: object = None  # QEMU's subprocess.Popen, when we started it
+    fake: object = None  # the FakeBoard, for --port fake
+
+    def freeze(self) -> bool:
+        """Make the board stop answering (SIGSTOP QEMU / hang the fake). False if not possible here."""
+        if self.fake is not None:
+            self.fake.hang = True
+            return True
+        pid = getattr(self.process, "pid", None)
+        if pid:
+            os.kill(pid, signal.SIGSTOP)
+            return True
+        return False
+
+    def thaw(self) -> None:
+        if self.fake is not None:
+            self.fake.hang = False
+        elif getattr(self.process, "pid", None):
+            os.kill(self.process.pid, signal.SIGCONT)
+
+
+def _build_firmware(board: str, opts: Options, model: ModelArtifacts) -> pathlib.Path:
+    """`make -C firmware BOARD=<board> MODEL=<model dir>`; returns the ELF. Skips when it cannot build."""
+    from board_tests import firmware_build
+
+    try:
+        return firmware_build.build(board, model.folder, kernels=opts.kernels, run_make=opts.build)
+    except firmware_build.BuildUnavailable as e:
+        pytest.skip(f"firmware for {board} cannot be built here: {e}")
+
+
+@pytest.fixture(scope="session")
+def target(opts, model):
+    port = opts.port
+    if port == "fake":
+        from board_tests.fake_board import FakeBoard
+
+        host = HostModel(model.tflite_bytes)
+        fake = FakeBoard(seq_len=model.seq_len, vocab=model.vocab, classes=model.num_classes,
+                         model_hash=model.hash, model_name=model.name, model_bytes=len(model.tflite_bytes),
+                         logits_fn=lambda ids, seg: host.run(ids, seg)).start()
+        yield Target(fake.url, "fake", emulated=True, fake=fake)
+        fake.stop()
+    elif port in QEMU_PORTS:
+        elf = _build_firmware(port, opts, model)
+        from board_tests import qemu
+
+        with _qemu_session(qemu, port, elf) as (url, proc):
+            yield Target(url, port, emulated=True, elf=elf, process=proc)
+    else:
+        kind = "socket" if port.startswith(("socket://", "rfc2217://")) else "serial"
+        yield Target(port, kind, emulated=False, elf=opts.elf)
+
+
+@contextlib.contextmanager
+def _qemu_session(qemu, board: str, elf: pathlib.Path):
+    """Adapter over the firmware's launcher `board_tests/qemu.py`."""
+    launched = qemu.launch(board=board, elf=elf)
+    url = launched if isinstance(launched, str) else getattr(launched, "url")
+    proc = getattr(launched, "process", None) or getattr(launched, "proc", None)
+    try:
+        yield url, proc
+    finally:
+        for closer in ("stop", "close", "terminate"):
+            fn = getattr(launched, closer, None)
+            if callable(fn):
+                fn()
+                break
+
+
+@pytest.fixture(scope="session")
+def serial_log(opts):
+    opts.report_dir.mkdir(parents=True, exist_ok=True)
+    f = open(opts.report_dir / "serial.log", "a", encoding="utf-8", buffering=1)
+    f.write(f"# session {datetime.datetime.now().isoformat(timespec='seconds')} port {opts.port}\n")
+    t0 = time.monotonic()
+
+    def log(direction: str, line: str) -> None:
+        f.write(f"{time.monotonic() - t0:10.3f} {direction} {line[:300]}\n")
+
+    yield log
+    f.close()
+
+
+@pytest.fixture(scope="session")
+def board(opts, target, serial_log) -> BoardClient:
+    client = BoardClient(target.url, baud=opts.baud, timeout=opts.timeout, infer_timeout=opts.infer_timeout,
+                         log=serial_log)
+    try:
+        client.open()
+        client.info()
+    except BoardError as e:
+        pytest.fail(f"no board answering at {target.url}: {e}", pytrace=False)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def board_info(board) -> dict:
+    return board.info()
+
+
+@pytest.fixture(scope="session")
+def dataset_choice(opts, model) -> tuple[str, int | None]:
+    """(dataset, limit): --dataset as given (whole split), or the model's task with a small default limit."""
+    if opts.dataset:
+        return opts.dataset, opts.limit
+    if not model.task:
+        pytest.skip("no --dataset given and model_info.json names no task")
+    return model.task, opts.limit if opts.limit is not None else DEFAULT_LIMIT_WITHOUT_DATASET
+
+
+@pytest.fixture(scope="session")
+def examples(dataset_choice, opts, model):
+    from board_tests.data import load_examples
+
+    dataset, limit = dataset_choice
+    try:
+        return load_examples(dataset, opts.split, model.seq_len, limit=limit)
+    except (FileNotFoundError, ValueError, KeyError) as e:
+        pytest.fail(f"cannot load {dataset}/{opts.split}: {e}", pytrace=False)
+
+
+class RunReport(dict):
+    """The report's sections, filled by the tests, written to `folder` at the end of the session."""
+
+    def __init__(self, folder: pathlib.Path):
+        super().__init__()
+        self.folder = folder
+
+    def write(self) -> dict:
+        return report_mod.write_report(self.folder, self)
+
+
+def _slug(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", s.strip("/")).strip("_")
+
+
+@pytest.fixture(scope="session")
+def run_report(pytestconfig, opts, target, model, board, board_info, dataset_choice):
+    dataset = pathlib.Path(dataset_choice[0]).name if os.path.isdir(dataset_choice[0]) else dataset_choice[0]
+    folder = opts.report_dir / _slug(f"{board_info.get('board', target.kind)}-{dataset}-{opts.split}-{model.hash}")
+    rep = RunReport(folder)
+    t0 = time.monotonic()
+    clock = float(board_info.get("clock_hz", 0)) or None
+    rep["run"] = {
+        "port": opts.port, "board": board_info.get("board"), "cpu": board_info.get("cpu"), "clock_hz": clock,
+        "cycle_source": board_info.get("cycle_source"), "kernels": board_info.get("kernels"),
+        "emulated": target.kind in QEMU_PORTS or board_info.get("cycle_source") == "systick-icount",
+        "fake": target.kind == "fake",
+        "model_name": model.name, "model_hash": model.hash, "model_folder": str(model.folder),
+        "seq_len": model.seq_len, "started": datetime.datetime.now().isoformat(timespec="seconds"),
+        "firmware_elf": str(target.elf) if target.elf else None, "report_dir": str(folder),
+        "device_info": board_info,
+    }
+    yield rep
+    rep["run"]["wall_s"] = time.monotonic() - t0
+    rep["link"] = dict(board.stats)
+    rep.write()
+    pytestconfig.stash[SUMMARY_KEY] = report_mod.summary_lines(rep)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    lines = config.stash.get(SUMMARY_KEY, None)
+    if lines:
+        terminalreporter.section("board report")
+        for line in lines:
+            terminalreporter.write_line(line)

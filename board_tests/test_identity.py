@@ -1,0 +1,61 @@
+"""The board runs the model we expect: name, hash, shapes, and the converter's golden vectors."""
+
+import numpy as np
+import pytest
+
+from board_tests.client import input_crc
+
+
+def test_board_answers_its_name(board):
+    assert board.name() == "embbert-q"
+
+
+def test_model_hash_matches_converter_output(board_info, model, run_report):
+    run_report.setdefault("identity", {}).update(
+        {"board_model_hash": board_info.get("model_hash"), "expected_model_hash": model.hash})
+    assert board_info.get("model_hash") == model.hash, (
+        f"board runs model {board_info.get('model_hash')} but {model.folder} holds {model.hash}: "
+        "rebuild and reflash the firmware with this model")
+
+
+def test_model_shape_matches(board_info, model, run_report):
+    got = {k: int(board_info[k]) for k in ("seq_len", "vocab", "classes", "model_bytes")}
+    want = {"seq_len": model.seq_len, "vocab": model.vocab, "classes": model.num_classes,
+            "model_bytes": len(model.tflite_bytes)}
+    run_report.setdefault("identity", {}).update({f"board_{k}": v for k, v in got.items()})
+    assert got == want
+    assert int(board_info["protocol"]) == 1
+
+
+def test_golden_vectors_reproduced(board, board_info, model, run_report):
+    vectors = model.golden.get("vectors") or []
+    if not vectors:
+        pytest.skip("golden.json has no vectors")
+    assert model.golden.get("model_hash") in (None, model.hash), "golden.json belongs to another model"
+    exact = 0
+    worst = 0
+    for v in vectors:
+        res = board.run_example(v["token_ids"])
+        assert res.crc_input == input_crc(v["token_ids"], model.seq_len)
+        diff = int(np.max(np.abs(np.asarray(res.logits) - np.asarray(v["logits"]))))
+        worst = max(worst, diff)
+        exact += diff == 0
+    run_report.setdefault("identity", {}).update(
+        {"golden_vectors": len(vectors), "golden_bit_exact": exact, "golden_max_abs_diff": worst})
+    if board_info.get("kernels") == "reference":
+        assert exact == len(vectors), f"reference kernels must match the host bit for bit; max diff {worst}"
+    else:
+        assert worst <= 8, f"CMSIS-NN outputs differ from the golden logits by up to {worst} LSB"
+
+
+def test_host_tokenizer_reproduces_golden_token_ids(model):
+    vectors = [v for v in model.golden.get("vectors") or [] if v.get("text") is not None]
+    if not vectors:
+        pytest.skip("golden.json has no texts")
+    from board_tests.data import encode_texts
+
+    texts = [v["text"] if isinstance(v["text"], str) else v["text"][0] for v in vectors]
+    pairs = [v["text"][1] for v in vectors] if not isinstance(vectors[0]["text"], str) else None
+    ids, seg = encode_texts(texts, model.seq_len, pairs=pairs)
+    assert ids.tolist() == [v["token_ids"] for v in vectors]
+    assert seg.tolist() == [v["segment_ids"] for v in vectors]

@@ -1,0 +1,21 @@
+"""Per-op profile: cycles per operator type and its share of one inference."""
+
+import pytest
+
+from board_tests.client import BoardErrorReply
+from board_tests.report import op_breakdown
+
+
+def test_profile(board, examples, run_report):
+    board.load(examples.token_ids[0].tolist())
+    try:
+        prof = board.profile()
+    except BoardErrorReply as e:
+        run_report["profile"] = {"skipped": f"board says: {e.message} (build with profiling to get it)"}
+        pytest.skip(f"profiling not available: {e.message}")
+    rows = op_breakdown(prof.ops)
+    run_report["profile"] = {"total": prof.total, "ops": [list(o) for o in prof.ops], "by_type": rows}
+    assert prof.ops, "profile returned no operators"
+    summed = sum(c for _, c in prof.ops)
+    assert summed <= prof.total * 1.001 + 16, f"ops sum to {summed} > total {prof.total}"
+    assert abs(sum(r["share"] for r in rows) - 1) < 1e-9

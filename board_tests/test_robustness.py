@@ -1,0 +1,167 @@
+"""The harness and the board survive bad input, a dropped link and a board that stops answering."""
+
+import json
+import os
+import time
+
+import pytest
+
+from board_tests.client import BoardErrorReply, BoardTimeout, encode_load, input_crc
+from board_tests.evaluate import evaluate
+from board_tests.journal import Journal
+
+
+def _record(run_report, name, result):
+    run_report.setdefault("robustness", {})[name] = result
+
+
+def _malformed(seq_len, vocab):
+    big = f"{vocab:04x}" if vocab < 0x10000 else "ffff"
+    return [
+        ("bogus", r"unknown"),
+        ("name extra", None),
+        ("load", None),
+        ("load 1", None),
+        ("load x 0002", None),
+        ("load 0 ", None),
+        (f"load {seq_len + 1} " + "0002" * (seq_len + 1), None),
+        ("load 2 0002", None),
+        ("load 1 00g2", None),
+        ("load 2 0002" + big, rf"token id {int(big, 16)} at position 1 out of range \(vocab {vocab}\)"),
+        ("infer", None),
+        ("infer 1", None),
+        ("infer 0 0", None),
+        ("infer 1001 0", None),
+        ("infer 1 101", None),
+        ("infer -1 0", None),
+        ("infer 1 0 7", None),
+        ("infer one 0", None),
+        ("mem 1", None),
+        ("x" * 5000, r"line too long"),
+    ]
+
+
+def test_malformed_and_out_of_range_inputs_get_errors(board, board_info, examples, run_report):
+    seq_len, vocab = int(board_info["seq_len"]), int(board_info["vocab"])
+    ids = examples.token_ids[0].tolist()
+    _, crc = board.load(ids)
+    answered = []
+    for cmd, pattern in _malformed(seq_len, vocab):
+        with pytest.raises(BoardErrorReply, match=pattern) as err:
+            board.command(cmd, retries=0)
+        answered.append(f"{cmd[:24]!r}: {err.value.message[:60]}")
+        assert board.name() == "embbert-q", f"board stopped answering after {cmd[:40]!r}"
+    # a rejected load leaves the previous input in place
+    assert board.infer().crc_input == crc
+    _record(run_report, "malformed inputs", f"{len(answered)} rejected with e-[...], board kept serving")
+
+
+def test_garbage_bytes_then_resync(board, examples, run_report):
+    noise = bytes(range(256)) + os.urandom(256).replace(b"%", b"") + b"\r\n\x00\x00"
+    board.write_raw(noise)
+    board.resync()
+    assert board.name() == "embbert-q"
+    res = board.run_example(examples.token_ids[0].tolist())
+    assert res.crc_input == input_crc(examples.token_ids[0], examples.token_ids.shape[1])
+    _record(run_report, "garbage", f"{len(noise)} random bytes sent; resync and the next example ok")
+
+
+def _cut_during_infer(board):
+    """Cut the link after the board received an `infer` but before its reply is read (once)."""
+    orig = board._exchange
+    state = {"cut": False}
+
+    def exchange(cmd, timeout):
+        if cmd.startswith("infer") and not state["cut"]:
+            state["cut"] = True
+            board.write_raw((cmd + "%").encode())
+            board.close()  # the link drops; QEMU's socket chardev waits for the next connection
+        return orig(cmd, timeout)
+
+    board._exchange = exchange
+    return lambda: setattr(board, "_exchange", orig), state
+
+
+def test_link_dropped_mid_run_loses_and_doubles_nothing(board, board_info, examples, host_model, tmp_path,
+                                                        run_report):
+    n = min(4, len(examples))
+    sub = _take(examples, n)
+    journal = Journal(tmp_path / "journal.jsonl", key={"model_hash": board_info["model_hash"]})
+    reconnects = board.stats["reconnects"]
+    restore, state = None, None
+
+    def on_example(i):
+        nonlocal restore, state
+        if i == n // 2:
+            restore, state = _cut_during_infer(board)
+
+    try:
+        records = evaluate(board, sub, host_model.run, journal, progress=False, on_example=on_example)
+    finally:
+        if restore:
+            restore()
+    assert state and state["cut"]
+    assert board.stats["reconnects"] == reconnects + 1
+    lines = [json.loads(l) for l in (tmp_path / "journal.jsonl").read_text().splitlines()]
+    assert sorted(r["index"] for r in lines) == list(range(n)), "an example was lost or counted twice"
+    assert all(r["device"] == r["host"] for r in records) or board_info.get("kernels") != "reference"
+    _record(run_report, "dropped link", f"link cut during infer of example {n // 2}; reconnected, "
+                                        f"{n} examples journaled once each")
+
+
+def test_interrupted_run_resumes_without_double_counting(board, examples, host_model, tmp_path, run_report):
+    n = min(4, len(examples))
+    sub = _take(examples, n)
+    path = tmp_path / "journal.jsonl"
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_at(i):
+        if i == n // 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        evaluate(board, sub, host_model.run, Journal(path, key={}), progress=False, on_example=stop_at)
+    with open(path, "a") as f:
+        f.write('{"index": 99, "device": [1, 2')  # a line cut off by the crash
+    assert len(Journal(path, key={})) == n // 2
+    sent = []
+    records = evaluate(board, sub, host_model.run, Journal(path, key={}), progress=False, on_example=sent.append)
+    assert sent == list(range(n // 2, n)), "resumed run re-ran finished examples or skipped some"
+    assert [r["index"] for r in records] == list(range(n))
+    assert len(path.read_text().splitlines()) == n
+    _record(run_report, "interrupted run", f"stopped at example {n // 2}, resumed, {n} examples once each")
+
+
+def test_board_that_stops_answering_fails_clearly(board, target, run_report):
+    if not target.freeze():
+        pytest.skip("cannot make this board stop answering from the host (real hardware)")
+    saved = board.timeout, board.retries
+    board.timeout, board.retries = 1.0, 1
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(BoardTimeout, match="failed after 2 attempt"):
+            board.name()
+        elapsed = time.monotonic() - t0
+    finally:
+        target.thaw()
+        board.timeout, board.retries = saved
+    assert elapsed < 10, f"took {elapsed:.1f} s to give up"
+    assert board.name() == "embbert-q", "board did not recover after it answered again"
+    _record(run_report, "board stops answering", f"BoardTimeout after {elapsed:.1f} s; recovered after")
+
+
+def _take(examples, n):
+    import dataclasses
+
+    return dataclasses.replace(
+        examples, texts=examples.texts[:n], pairs=examples.pairs[:n] if examples.pairs else None,
+        labels=examples.labels[:n], token_ids=examples.token_ids[:n], segment_ids=examples.segment_ids[:n])
+
+
+def test_load_command_encoding_round_trips(board, examples):
+    ids = examples.token_ids[0].tolist()
+    count, crc = board._parse_load(board.command(encode_load(ids)))
+    assert count == max(i for i, t in enumerate(ids) if t) + 1
+    assert crc == input_crc(ids, len(ids))
