@@ -43,7 +43,7 @@ def _first(d: dict, *keys, default=None):
 def parse_settings_header(text: str) -> dict:
     """The scalar `constexpr`s of `model_settings.h` (`kSeqLen` -> 256, `kModelName` -> "...")."""
     out = {}
-    for m in re.finditer(r"constexpr\s+[\w:<> ]+?\s+(k\w+)\s*=\s*([^;]+);", text):
+    for m in re.finditer(r"constexpr\s+[\w:<>* ]+?\s*(k\w+)\s*=\s*([^;]+);", text):
         v = m.group(2).strip()
         if v.startswith('"'):
             out[m.group(1)] = v.strip('"')

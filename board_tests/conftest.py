@@ -21,7 +21,6 @@ import os
 import pathlib
 import re
 import signal
-import subprocess
 import time
 
 import pytest
@@ -155,7 +154,9 @@ def target(opts, model):
         elf = _build_firmware(port, opts, model)
         from board_tests import qemu
 
-        with _qemu_session(qemu, port, elf) as (url, proc):
+        if not qemu.qemu_available():
+            pytest.skip("qemu-system-arm not found on PATH")
+        with _qemu_session(qemu, port, elf, opts.report_dir / f"qemu-{port}.log") as (url, proc):
             yield Target(url, port, emulated=True, elf=elf, process=proc)
     else:
         kind = "socket" if port.startswith(("socket://", "rfc2217://")) else "serial"
@@ -163,19 +164,19 @@ def target(opts, model):
 
 
 @contextlib.contextmanager
-def _qemu_session(qemu, board: str, elf: pathlib.Path):
-    """Adapter over the firmware's launcher `board_tests/qemu.py`."""
-    launched = qemu.launch(board=board, elf=elf)
-    url = launched if isinstance(launched, str) else getattr(launched, "url")
-    proc = getattr(launched, "process", None) or getattr(launched, "proc", None)
+def _qemu_session(qemu, board: str, elf: pathlib.Path, log_path: pathlib.Path):
+    """The firmware's launcher (`board_tests/qemu.py`): QEMU with its serial on a local socket."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    b = qemu.QemuBoard(elf, board=board, log_path=log_path).start()
     try:
-        yield url, proc
+        yield b.url, b.proc
     finally:
-        for closer in ("stop", "close", "terminate"):
-            fn = getattr(launched, closer, None)
-            if callable(fn):
-                fn()
-                break
+        if b.proc is not None and b.proc.poll() is None:
+            try:
+                os.kill(b.proc.pid, signal.SIGCONT)  # in case a test left it frozen
+            except OSError:
+                pass
+        b.stop()
 
 
 @pytest.fixture(scope="session")
@@ -231,6 +232,28 @@ def examples(dataset_choice, opts, model):
         pytest.fail(f"cannot load {dataset}/{opts.split}: {e}", pytrace=False)
 
 
+@pytest.fixture(scope="session")
+def probe_ids(model, request) -> list[int]:
+    """One input for latency, profile and robustness: golden vector 0, else the first dataset example."""
+    vectors = model.golden.get("vectors") or []
+    if vectors:
+        return list(vectors[0]["token_ids"])
+    return request.getfixturevalue("examples").token_ids[0].tolist()
+
+
+@pytest.fixture(scope="session")
+def some_examples(model, opts, request):
+    """A few real inputs for the robustness tests: the dataset's, else the golden vectors."""
+    if opts.dataset or model.task:
+        return request.getfixturevalue("examples")
+    from board_tests.data import golden_examples
+
+    ex = golden_examples(model.golden)
+    if not len(ex):
+        pytest.skip("no dataset and no golden vectors to send")
+    return ex
+
+
 class RunReport(dict):
     """The report's sections, filled by the tests, written to `folder` at the end of the session."""
 
@@ -247,8 +270,9 @@ def _slug(s: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def run_report(pytestconfig, opts, target, model, board, board_info, dataset_choice):
-    dataset = pathlib.Path(dataset_choice[0]).name if os.path.isdir(dataset_choice[0]) else dataset_choice[0]
+def run_report(pytestconfig, opts, target, model, board, board_info):
+    dataset = opts.dataset or model.task or "no-dataset"
+    dataset = pathlib.Path(dataset).name if os.path.isdir(dataset) else dataset
     folder = opts.report_dir / _slug(f"{board_info.get('board', target.kind)}-{dataset}-{opts.split}-{model.hash}")
     rep = RunReport(folder)
     t0 = time.monotonic()

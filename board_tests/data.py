@@ -72,3 +72,15 @@ def encode_texts(texts, seq_len: int, pairs=None, tokenizer_path=None) -> tuple[
 
     tok = ktok.load_tokenizer(tokenizer_path) if tokenizer_path else ktok.load_tokenizer()
     return ktok.encode(tok, list(texts), seq_len, pairs=list(pairs) if pairs is not None else None)
+
+
+def golden_examples(golden: dict) -> Examples:
+    """The converter's golden vectors as examples (labels: the golden argmax), for tests without a dataset."""
+    vec = golden.get("vectors") or []
+    ids = np.asarray([v["token_ids"] for v in vec], dtype=np.int32).reshape(len(vec), -1)
+    seg = np.asarray([v["segment_ids"] for v in vec], dtype=np.int32).reshape(len(vec), -1)
+    labels = np.asarray([int(np.argmax(v["logits"])) for v in vec], dtype=np.int64)
+    n_cls = len(vec[0]["logits"]) if vec else 0
+    return Examples(task="golden", split="golden", source="golden.json", metric="accuracy", regression=False,
+                    label_names=[str(i) for i in range(n_cls)], texts=[str(v.get("text")) for v in vec], pairs=None,
+                    labels=labels, token_ids=ids, segment_ids=seg, total=len(vec))

@@ -11,7 +11,6 @@ import os
 import pathlib
 import shutil
 import subprocess
-import time
 
 from board_tests.artifacts import REPO
 
@@ -23,40 +22,51 @@ class BuildUnavailable(Exception):
     pass
 
 
-def find_elf(board: str, since: float = 0.0) -> pathlib.Path | None:
-    """The newest ELF of `board` under firmware/build (or build/firmware)."""
-    cands = []
-    for root in (FIRMWARE / "build", REPO / "build" / "firmware"):
-        if root.is_dir():
-            cands += [p for p in root.rglob("*.elf") if board in p.relative_to(root).parts
-                      or p.parent.name.startswith(board + "-") or p.parent.name == board]
-    cands = [p for p in cands if p.stat().st_mtime >= since] or cands
-    return max(cands, key=lambda p: p.stat().st_mtime) if cands else None
+def _make_args(board: str, model_dir: pathlib.Path, kernels: str | None) -> list[str]:
+    args = ["make", "-C", str(FIRMWARE), f"BOARD={board}", f"MODEL={pathlib.Path(model_dir).resolve()}"]
+    return args + ([f"KERNELS={kernels}"] if kernels else [])
+
+
+def elf_path(board: str, model_dir: pathlib.Path, kernels: str | None = None) -> pathlib.Path:
+    """The ELF the Makefile builds for these settings (`make print-elf`)."""
+    r = subprocess.run(_make_args(board, model_dir, kernels) + ["-s", "print-elf"], capture_output=True, text=True,
+                       timeout=120)
+    if r.returncode != 0 or not r.stdout.strip():
+        raise BuildUnavailable(f"`make print-elf` failed: {(r.stderr or r.stdout).strip()[-500:]}")
+    return pathlib.Path(r.stdout.strip().splitlines()[-1])
+
+
+def _run(cmd: list[str], log: pathlib.Path) -> int:
+    try:
+        with open(log, "a") as f:
+            f.write(f"$ {' '.join(cmd)}\n")
+            f.flush()
+            return subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=MAKE_TIMEOUT_S).returncode
+    except subprocess.TimeoutExpired:
+        raise BuildUnavailable(f"`{' '.join(cmd)}` took over {MAKE_TIMEOUT_S:.0f} s (log: {log})") from None
 
 
 def build(board: str, model_dir: pathlib.Path, kernels: str | None = None, run_make: bool = True) -> pathlib.Path:
+    """Builds (unless `run_make` is False) and returns the ELF; fetches the pinned deps first if missing."""
     if not (FIRMWARE / "Makefile").exists():
-        raise BuildUnavailable("firmware/Makefile does not exist yet")
-    for tool in ("make", "arm-none-eabi-gcc") + (("qemu-system-arm",) if board.startswith("qemu") else ()):
+        raise BuildUnavailable("firmware/Makefile does not exist")
+    for tool in ("make", "arm-none-eabi-gcc", "git") + (("qemu-system-arm",) if board.startswith("qemu") else ()):
         if shutil.which(tool) is None:
             raise BuildUnavailable(f"{tool} not found on PATH")
+    args = _make_args(board, model_dir, kernels)
     if run_make:
         log = REPO / "build" / "board_tests" / f"make-{board}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        cmd = ["make", "-C", str(FIRMWARE), f"BOARD={board}", f"MODEL={pathlib.Path(model_dir).resolve()}"]
-        if kernels:
-            cmd.append(f"KERNELS={kernels}")
-        t0 = time.time()
-        try:
-            with open(log, "w") as f:
-                r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=MAKE_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            raise BuildUnavailable(f"`{' '.join(cmd)}` took over {MAKE_TIMEOUT_S:.0f} s (log: {log})") from None
-        if r.returncode != 0:
-            tail = log.read_text(errors="replace").strip().splitlines()[-15:]
-            raise BuildUnavailable(f"`{' '.join(cmd)}` failed (exit {r.returncode}); log {log}; last lines:\n"
+        log.write_text("")
+        if _run(args + ["-s", "check-deps"], log) != 0 and _run(args + ["deps"], log) != 0:
+            tail = log.read_text(errors="replace").strip().splitlines()[-10:]
+            raise BuildUnavailable("the firmware's third-party sources are missing and `make -C firmware deps` "
+                                   f"failed (set GIT_BASE to a folder of mirrors when offline); log {log}:\n"
                                    + "\n".join(tail))
-    elf = find_elf(board)
-    if elf is None:
-        raise BuildUnavailable(f"no ELF for {board} found under firmware/build")
+        if _run(args, log) != 0:
+            tail = log.read_text(errors="replace").strip().splitlines()[-15:]
+            raise BuildUnavailable(f"`{' '.join(args)}` failed; log {log}; last lines:\n" + "\n".join(tail))
+    elf = elf_path(board, model_dir, kernels)
+    if not elf.exists():
+        raise BuildUnavailable(f"{elf} does not exist (build with make, or drop --no-build)")
     return elf

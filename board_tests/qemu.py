@@ -102,3 +102,10 @@ class QemuBoard:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def launch(board="qemu", elf=None, icount_shift=0, log_path=None):
+    """Starts `elf` on the emulated `board`; returns the running QemuBoard (`.url`, `.proc`, `.stop()`)."""
+    if elf is None:
+        raise ValueError("launch() needs the firmware ELF (make -s -C firmware print-elf BOARD=...)")
+    return QemuBoard(elf, board=board, icount_shift=icount_shift, log_path=log_path).start()

@@ -192,7 +192,7 @@ def _markdown(rep: dict) -> str:
     else:
         md += ["| | bytes |", "|---|---|"]
         for k in ("arena_size", "arena_used", "stack_size", "stack_used", "static_ram", "static_ram_elf",
-                  "peak_ram", "flash", "flash_elf", "code", "model_bytes"):
+                  "peak_ram", "ram_reserved", "flash", "flash_elf", "code", "model_bytes"):
             if mem.get(k) is not None:
                 md.append(f"| {k} | {_kb(mem[k])} |")
         md += ["", mem.get("peak_ram_formula", ""), ""]
@@ -202,8 +202,9 @@ def _markdown(rep: dict) -> str:
     if not prof or not prof.get("by_type"):
         md += [prof.get("skipped", "Not measured in this run.") if prof else "Not measured in this run.", ""]
     else:
-        md += [f"One profiled inference, {prof['total']:,} cycles in {len(prof['ops'])} operators "
-               f"(`profile.png`).", "", "| op | count | cycles | share |", "|---|---|---|---|"]
+        unit = "instructions" if run.get("emulated") else "cycles"
+        md += [f"One profiled inference, {prof['total']:,} {unit} in {len(prof['ops'])} operators "
+               f"(`profile.png`).", "", f"| op | count | {unit} | share |", "|---|---|---|---|"]
         for d in prof["by_type"]:
             md.append(f"| {d['op']} | {d['count']} | {d['cycles']:,} | {100 * d['share']:.1f} % |")
         md.append("")

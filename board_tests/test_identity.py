@@ -52,6 +52,8 @@ def test_host_tokenizer_reproduces_golden_token_ids(model):
     vectors = [v for v in model.golden.get("vectors") or [] if v.get("text") is not None]
     if not vectors:
         pytest.skip("golden.json has no texts")
+    if not model.info:
+        pytest.skip("no model_info.json: golden texts were not made with the project's tokenizer")
     from board_tests.data import encode_texts
 
     texts = [v["text"] if isinstance(v["text"], str) else v["text"][0] for v in vectors]

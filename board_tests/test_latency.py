@@ -3,12 +3,12 @@
 from board_tests import metrics
 
 
-def test_latency(board, board_info, examples, opts, run_report):
-    ids = examples.token_ids[0].tolist()
+def test_latency(board, board_info, probe_ids, opts, run_report):
+    ids = probe_ids
     res = board.run_example(ids, runs=opts.runs, warmup=opts.warmup)
     clock = run_report["run"]["clock_hz"]
     stats = metrics.latency_stats(res.cycles, clock)
-    stats.update({"warmup": opts.warmup, "cycles": res.cycles, "input_index": 0,
+    stats.update({"warmup": opts.warmup, "cycles": res.cycles, 
                   "cycle_source": board_info.get("cycle_source"),
                   "note": ("QEMU: counts are executed instructions (-icount), not real-board cycles"
                            if run_report["run"]["emulated"] else "board cycle counter")})

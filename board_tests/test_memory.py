@@ -16,8 +16,9 @@ def test_memory(board, model, target, run_report):
                     "stack_sections": stack_sections, "flash_elf": sizes["flash"], "code": sizes["code"],
                     "elf_sections": sizes["sections"]})
     out["peak_ram"] = mem["static_ram"] + mem["stack_used"]
+    out["ram_reserved"] = mem["static_ram"] + mem["stack_size"]
     out["peak_ram_formula"] = ("peak RAM = static RAM (.data + .bss, the whole arena included) + stack high-water "
-                               "mark; with the arena cut to what is used it would be "
+                               "mark; RAM reserved = static RAM + the whole stack; with the arena cut to what is used, peak RAM would be "
                                f"{mem['static_ram'] - mem['arena_size'] + mem['arena_used'] + mem['stack_used']:,} B.")
     out["host_memory_report"] = model.memory_report or None
     run_report["memory"] = out

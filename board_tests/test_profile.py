@@ -6,8 +6,8 @@ from board_tests.client import BoardErrorReply
 from board_tests.report import op_breakdown
 
 
-def test_profile(board, examples, run_report):
-    board.load(examples.token_ids[0].tolist())
+def test_profile(board, probe_ids, run_report):
+    board.load(probe_ids)
     try:
         prof = board.profile()
     except BoardErrorReply as e:

@@ -41,10 +41,9 @@ def _malformed(seq_len, vocab):
     ]
 
 
-def test_malformed_and_out_of_range_inputs_get_errors(board, board_info, examples, run_report):
+def test_malformed_and_out_of_range_inputs_get_errors(board, board_info, probe_ids, run_report):
     seq_len, vocab = int(board_info["seq_len"]), int(board_info["vocab"])
-    ids = examples.token_ids[0].tolist()
-    _, crc = board.load(ids)
+    _, crc = board.load(probe_ids)
     answered = []
     for cmd, pattern in _malformed(seq_len, vocab):
         with pytest.raises(BoardErrorReply, match=pattern) as err:
@@ -56,13 +55,13 @@ def test_malformed_and_out_of_range_inputs_get_errors(board, board_info, example
     _record(run_report, "malformed inputs", f"{len(answered)} rejected with e-[...], board kept serving")
 
 
-def test_garbage_bytes_then_resync(board, examples, run_report):
+def test_garbage_bytes_then_resync(board, probe_ids, run_report):
     noise = bytes(range(256)) + os.urandom(256).replace(b"%", b"") + b"\r\n\x00\x00"
     board.write_raw(noise)
     board.resync()
     assert board.name() == "embbert-q"
-    res = board.run_example(examples.token_ids[0].tolist())
-    assert res.crc_input == input_crc(examples.token_ids[0], examples.token_ids.shape[1])
+    res = board.run_example(probe_ids)
+    assert res.crc_input == input_crc(probe_ids, len(probe_ids))
     _record(run_report, "garbage", f"{len(noise)} random bytes sent; resync and the next example ok")
 
 
@@ -82,8 +81,9 @@ def _cut_during_infer(board):
     return lambda: setattr(board, "_exchange", orig), state
 
 
-def test_link_dropped_mid_run_loses_and_doubles_nothing(board, board_info, examples, host_model, tmp_path,
+def test_link_dropped_mid_run_loses_and_doubles_nothing(board, board_info, some_examples, host_model, tmp_path,
                                                         run_report):
+    examples = some_examples
     n = min(4, len(examples))
     sub = _take(examples, n)
     journal = Journal(tmp_path / "journal.jsonl", key={"model_hash": board_info["model_hash"]})
@@ -109,7 +109,8 @@ def test_link_dropped_mid_run_loses_and_doubles_nothing(board, board_info, examp
                                         f"{n} examples journaled once each")
 
 
-def test_interrupted_run_resumes_without_double_counting(board, examples, host_model, tmp_path, run_report):
+def test_interrupted_run_resumes_without_double_counting(board, some_examples, host_model, tmp_path, run_report):
+    examples = some_examples
     n = min(4, len(examples))
     sub = _take(examples, n)
     path = tmp_path / "journal.jsonl"
@@ -160,8 +161,8 @@ def _take(examples, n):
         labels=examples.labels[:n], token_ids=examples.token_ids[:n], segment_ids=examples.segment_ids[:n])
 
 
-def test_load_command_encoding_round_trips(board, examples):
-    ids = examples.token_ids[0].tolist()
+def test_load_command_encoding_round_trips(board, probe_ids):
+    ids = probe_ids
     count, crc = board._parse_load(board.command(encode_load(ids)))
     assert count == max(i for i, t in enumerate(ids) if t) + 1
     assert crc == input_crc(ids, len(ids))
