@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from keras_models.config import EmbBertConfig
+from keras_models.paths import REPO_ROOT
 from keras_models.tasks import TaskSpec, get_task
 
 
@@ -32,6 +33,11 @@ class CheckpointInfo:
     history: list
 
     @property
+    def tokenizer_path(self) -> Path:
+        path = Path(self.tokenizer)
+        return path if path.is_absolute() else REPO_ROOT / path
+
+    @property
     def float_weights(self) -> Path:
         return self.folder / "float.weights.h5"
 
@@ -46,7 +52,7 @@ class CheckpointInfo:
             "task": self.task.name,
             "label_names": self.label_names,
             "num_outputs": self.num_outputs,
-            "tokenizer": self.tokenizer,
+            "tokenizer": _repo_relative(self.tokenizer),
             "scores": self.scores,
             "history": self.history,
         }
@@ -76,6 +82,35 @@ class CheckpointInfo:
             raise CheckpointError(f"corrupt checkpoint {path}: {error}") from error
 
 
+def _repo_relative(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def resize_model(model, info: CheckpointInfo, seq_len: int):
+    """Returns `model` rebuilt for a shorter sequence length (the first `seq_len` learned positions)."""
+    if seq_len == info.config.seq_len:
+        return model
+    if seq_len > info.config.seq_len:
+        raise CheckpointError(f"sequence length {seq_len} exceeds the trained {info.config.seq_len}")
+    from keras_models.model import build_classifier
+    from keras_models.quantization import quantize_model
+
+    config = info.config.replace(seq_len=seq_len)
+    if model.layers[-1].name.startswith("quant_"):  # quantization-aware models are always folded
+        shorter = quantize_model(build_classifier(config, info.num_outputs, folded=True))
+    else:
+        folded = any(getattr(layer, "folded", False) for layer in model.layers)
+        shorter = build_classifier(config, info.num_outputs, folded=folded)
+    for source, target in zip(model.layers, shorter.layers):
+        target.set_weights(
+            [w[:seq_len] if "position_table" in v.name else w for v, w in zip(source.weights, source.get_weights())]
+        )
+    return shorter
+
+
 def load_qat_model(info: CheckpointInfo, seq_len: int | None = None):
     """Rebuilds the quantization-aware classifier of a checkpoint, optionally at a shorter sequence length."""
     from keras_models.model import build_classifier
@@ -90,16 +125,7 @@ def load_qat_model(info: CheckpointInfo, seq_len: int | None = None):
             model.load_weights(str(info.qat_weights))
     except (OSError, ValueError) as error:
         raise CheckpointError(f"cannot read {info.qat_weights}: {error}") from error
-    if seq_len is None or seq_len == info.config.seq_len:
-        return model
-    if seq_len > info.config.seq_len:
-        raise CheckpointError(f"sequence length {seq_len} exceeds the trained {info.config.seq_len}")
-    shorter = quantize_model(build_classifier(info.config.replace(seq_len=seq_len), info.num_outputs, folded=True))
-    for source, target in zip(model.layers, shorter.layers):
-        target.set_weights(
-            [w[:seq_len] if "position_table" in v.name else w for v, w in zip(source.weights, source.get_weights())]
-        )
-    return shorter
+    return resize_model(model, info, seq_len or info.config.seq_len)
 
 
 def load_float_model(info: CheckpointInfo):

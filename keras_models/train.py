@@ -81,7 +81,7 @@ def train(args) -> CheckpointInfo:
     log = print
     keras.utils.set_random_seed(args.seed)
     task = load_task(args.task, args.data)
-    seq_len = args.seq_len or task.spec.default_seq_len
+    seq_len = args.seq_len or min(task.spec.default_seq_len, get_preset(args.preset).seq_len)
     config = get_preset(args.preset, seq_len=seq_len)
     tokenizer = load_tokenizer(args.tokenizer)
     if tokenizer.get_vocab_size() > config.vocab_size:

@@ -30,7 +30,7 @@ class CausalConvBranch(keras.layers.Layer):
             "depthwise_kernel", (k, d), initializer=keras.initializers.RandomNormal(stddev=1.0 / k)
         )
         self.depthwise_bias = self.add_weight("depthwise_bias", (d,), initializer="zeros")
-        self.output_kernel = self.add_weight("output_kernel", (d, d), initializer=keras.initializers.GlorotUniform())
+        self.output_kernel = self.add_weight("output_kernel", (d, d), initializer="glorot_uniform")
         self.output_bias = self.add_weight("output_bias", (d,), initializer="zeros")
         super().build(input_shape)
 

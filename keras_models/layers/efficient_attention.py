@@ -38,10 +38,9 @@ class EfficientAttention(keras.layers.Layer):
 
     def build(self, input_shape):
         d = self.hidden_dim
-        init = keras.initializers.GlorotUniform()
-        self.query_kernel = self.add_weight("query_kernel", (d, d), initializer=init)
+        self.query_kernel = self.add_weight("query_kernel", (d, d), initializer="glorot_uniform")
         self.query_bias = self.add_weight("query_bias", (d,), initializer="zeros")
-        self.output_kernel = self.add_weight("output_kernel", (d, d), initializer=init)
+        self.output_kernel = self.add_weight("output_kernel", (d, d), initializer="glorot_uniform")
         self.output_bias = self.add_weight("output_bias", (d,), initializer="zeros")
         super().build(input_shape)
 

@@ -36,17 +36,18 @@ class NanoEmbedder(keras.layers.Layer):
         self.num_segments = num_segments
 
     def build(self, input_shape):
-        init = keras.initializers.RandomNormal(stddev=0.02)
-        self.token_table = self.add_weight("token_table", (self.vocab_size, self.embed_dim), initializer=init)
-        self.position_table = self.add_weight("position_table", (self.max_len, self.embed_dim), initializer=init)
-        dense_init = keras.initializers.GlorotUniform()
-        self.token_projection = self.add_weight(
-            "token_projection", (self.embed_dim, self.hidden_dim), initializer=dense_init
-        )
-        self.position_projection = self.add_weight(
-            "position_projection", (self.embed_dim, self.hidden_dim), initializer=dense_init
-        )
-        self.segment_table = self.add_weight("segment_table", (self.num_segments, self.hidden_dim), initializer=init)
+        def table(name, rows, width):
+            init = keras.initializers.RandomNormal(stddev=0.02)
+            return self.add_weight(name, (rows, width), initializer=init)
+
+        def projection(name):
+            return self.add_weight(name, (self.embed_dim, self.hidden_dim), initializer="glorot_uniform")
+
+        self.token_table = table("token_table", self.vocab_size, self.embed_dim)
+        self.position_table = table("position_table", self.max_len, self.embed_dim)
+        self.token_projection = projection("token_projection")
+        self.position_projection = projection("position_projection")
+        self.segment_table = table("segment_table", self.num_segments, self.hidden_dim)
         super().build(input_shape)
 
     def call(self, inputs):

@@ -31,8 +31,8 @@ class WeightedDifference(keras.layers.Layer):
 
     def build(self, input_shape):
         if not self.folded:
-            init = keras.initializers.RandomNormal(stddev=0.1)
             for name in self.LAMBDAS:
+                init = keras.initializers.RandomNormal(stddev=0.1)
                 setattr(self, name, self.add_weight(name, (self.hidden_dim,), initializer=init))
         super().build(input_shape)
 

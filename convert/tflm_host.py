@@ -1,0 +1,91 @@
+"""Runs an int8 model under the real TFLite Micro interpreter (PyPI `tflite-micro`) on the host."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silences TFLM's C-level allocation failure messages (file descriptor 2) while probing arenas."""
+    saved = os.dup(2)
+    with open(os.devnull, "wb") as null:
+        os.dup2(null.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class HostModel:
+    """A model under the TFLM interpreter with reference kernels: the bit-exact reference for the firmware."""
+
+    def __init__(self, model_bytes: bytes, arena_size: int | None = None):
+        from tflite_micro.python.tflite_micro import runtime
+
+        self.model_bytes = model_bytes
+        self._interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=arena_size)
+
+    def run(self, token_ids: np.ndarray, segment_ids: np.ndarray) -> np.ndarray:
+        """Returns the int8 logits of one example (ids of shape (L,))."""
+        self._interpreter.set_input(np.asarray(token_ids, np.int32)[np.newaxis], 0)
+        self._interpreter.set_input(np.asarray(segment_ids, np.int32)[np.newaxis], 1)
+        self._interpreter.invoke()
+        return np.array(self._interpreter.get_output(0)[0], dtype=np.int8)
+
+    def run_batch(self, token_ids: np.ndarray, segment_ids: np.ndarray, progress=None) -> np.ndarray:
+        rows = range(len(token_ids))
+        if progress is not None:
+            rows = progress(rows)
+        return np.stack([self.run(token_ids[i], segment_ids[i]) for i in rows])
+
+    def recorded_arena_bytes(self) -> int:
+        """The recording allocator's total, which TFLM prints to C-level stderr."""
+        with tempfile.TemporaryFile() as capture:
+            saved = os.dup(2)
+            os.dup2(capture.fileno(), 2)
+            try:
+                self._interpreter.print_allocations()
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode(errors="replace")
+        for line in text.splitlines():
+            if "Arena allocation total" in line:
+                return int(line.split("total")[1].split()[0])
+        raise RuntimeError("TFLM printed no arena total")
+
+
+def allocates(model_bytes: bytes, arena_size: int, example) -> bool:
+    try:
+        with _quiet_stderr():
+            HostModel(model_bytes, arena_size).run(*example)
+        return True
+    except RuntimeError:
+        return False
+
+
+def minimum_arena_bytes(model_bytes: bytes, example, step: int = 16) -> int:
+    """The smallest arena (a multiple of `step`) in which the host interpreter allocates and runs the model."""
+    # The recorded total leaves out the planner's temporary memory, so it is only a starting point.
+    low = HostModel(model_bytes).recorded_arena_bytes() // step * step - step
+    high = low + step
+    while not allocates(model_bytes, high, example):
+        low, high = high, high * 2
+        if high > 64 * 1024 * 1024:
+            raise RuntimeError("model does not run even in a 64 MiB arena")
+    while high - low > step:
+        middle = (low + high) // 2 // step * step
+        if middle <= low:
+            break
+        if allocates(model_bytes, middle, example):
+            high = middle
+        else:
+            low = middle
+    return high

@@ -1,0 +1,287 @@
+"""Converts a trained EmbBERT checkpoint into a fully int8 TFLite Micro model and the firmware's sources.
+
+    python convert/to_tflite.py                       # the shipped default checkpoint -> build/model/
+    python convert/to_tflite.py --checkpoint emotion --seq-len 64 --board nano33ble
+    python convert/to_tflite.py --preset embbert-q --seq-len 256   # untrained, for size and speed only
+
+It writes the .tflite, the C sources, golden vectors from the host TFLite Micro interpreter and a memory
+report (see convert/OUTPUTS.md), then prints the op list, sizes, arena, int8-vs-Keras agreement and the fit
+on each board. Exit status: 0 done, 2 bad input, 3 the model does not fit a board asked for with --board.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from convert.boards import BOARDS, KB, fit, get_board  # noqa: E402
+
+GOLDEN_COUNT = 8
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported as one line, exit status 2."""
+
+
+def parse_args(argv=None):
+    from keras_models.paths import DEFAULT_CHECKPOINT, DEFAULT_MODEL_OUT
+
+    parser = argparse.ArgumentParser(description="Convert EmbBERT to a fully int8 TFLite Micro model.")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT),
+                        help="checkpoint folder, or a task name under checkpoints/ (default: %(default)s)")
+    source.add_argument("--preset", help="convert an untrained model of this preset (size and speed only)")
+    parser.add_argument("--task", default="snips", help="with --preset: the task whose text calibrates it")
+    parser.add_argument("--seq-len", type=int, help="sequence length L (default: the trained one)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_OUT, help="output folder (default: %(default)s)")
+    parser.add_argument("--calibration-samples", type=int, default=300)
+    parser.add_argument("--eval-samples", type=int, default=0,
+                        help="validation examples to compare int8 with Keras (default 0: all)")
+    parser.add_argument("--board", action="append", default=[], choices=sorted(BOARDS),
+                        help="fail unless the model fits this board (repeatable)")
+    parser.add_argument("--data", help="local data folder (default: shared/data beside the repo)")
+    return parser.parse_args(argv)
+
+
+def _prepare_out(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UsageError(f"output folder {folder} is not writable: {error.strerror or error}") from error
+
+
+def _load_source(args):
+    """Returns (checkpoint info, QAT model, float model or None, trained flag)."""
+    from keras_models.checkpoint import CheckpointInfo, load_float_model, load_qat_model, resize_model
+    from keras_models.config import get_preset
+    from keras_models.paths import CHECKPOINTS_DIR, TOKENIZER_PATH
+    from keras_models.tasks import get_task
+
+    if args.preset:
+        config = get_preset(args.preset, seq_len=args.seq_len)
+        task = get_task(args.task)
+        info = CheckpointInfo(Path(f"untrained-{args.preset}"), config, task, [], 0, str(TOKENIZER_PATH), {}, [])
+        return info, None, None, False
+    folder = Path(args.checkpoint)
+    if not folder.exists() and "/" not in args.checkpoint and (CHECKPOINTS_DIR / args.checkpoint).exists():
+        folder = CHECKPOINTS_DIR / args.checkpoint
+    info = CheckpointInfo.load(folder)
+    seq_len = args.seq_len or info.config.seq_len
+    if seq_len > info.config.seq_len:
+        raise UsageError(f"--seq-len {seq_len} exceeds the checkpoint's trained sequence length {info.config.seq_len}")
+    qat = load_qat_model(info, seq_len)
+    float_model = resize_model(load_float_model(info), info, seq_len)
+    return info, qat, float_model, True
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        return convert(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing in the output folder was replaced", file=sys.stderr)
+        return 130
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # noqa: BLE001  (known failures below become one line)
+        from convert.c_sources import UnsupportedOpError
+        from convert.export import ConversionError
+        from keras_models.checkpoint import CheckpointError
+
+        if isinstance(error, (CheckpointError, ConversionError, UnsupportedOpError, FileNotFoundError, ValueError)):
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        raise
+
+
+def convert(args) -> int:
+    started = time.time()
+    for name in args.board:
+        get_board(name)
+    if args.calibration_samples < 1:
+        raise UsageError("--calibration-samples must be at least 1")
+    _prepare_out(args.out)
+
+    from tqdm import tqdm
+
+    from convert import c_sources, reports
+    from convert.export import convert_to_int8
+    from convert.flatbuffer import model_hash, summarize
+    from convert.tflm_host import HostModel, minimum_arena_bytes
+    from keras_models.data import load_task
+    from keras_models.metrics import predictions_from_logits, score
+    from keras_models.model import count_parameters
+    from keras_models.tokenizer import encode, load_tokenizer
+
+    info, qat, float_model, trained = _load_source(args)
+    spec = info.task
+    task = load_task(spec.name, args.data)
+    seq_len = args.seq_len or info.config.seq_len
+    if not trained:
+        info.label_names, info.num_outputs = task.label_names, task.num_outputs
+        qat, float_model = _untrained_models(info.config, task.num_outputs)
+    tokenizer = load_tokenizer(info.tokenizer_path)
+
+    def encoded(split, limit, seed=None):
+        data = task.splits[split]
+        if limit and limit < len(data):
+            rows = np.random.default_rng(seed).choice(len(data), limit, replace=False) if seed is not None else np.arange(limit)
+            data = data.take(np.sort(rows))
+        ids, segments = encode(tokenizer, data.texts, seq_len, data.pairs)
+        return data, ids, segments
+
+    _, cal_ids, cal_segments = encoded("train", args.calibration_samples, seed=0)
+    if not trained:
+        _calibrate_ranges(qat, cal_ids, cal_segments)
+    print(f"converting {info.folder} ({spec.name}, L={seq_len}, {count_parameters(float_model):,} parameters)")
+    convert_started = time.time()
+    model_bytes = convert_to_int8(qat, seq_len, (cal_ids, cal_segments))
+    convert_seconds = time.time() - convert_started
+    summary = summarize(model_bytes)
+    output = summary.outputs[0]
+
+    val, val_ids, val_segments = encoded("validation", args.eval_samples)
+    host = HostModel(model_bytes)
+    int8_logits = host.run_batch(val_ids, val_segments, progress=lambda rows: tqdm(rows, desc="host TFLM", unit="ex"))
+    dequantized = (int8_logits.astype(np.float32) - output.zero_point) * output.scale
+    qat_logits = qat.predict([val_ids, val_segments], batch_size=256, verbose=0)
+    float_logits = float_model.predict([val_ids, val_segments], batch_size=256, verbose=0)
+    predict = lambda logits: predictions_from_logits(logits, spec.regression)  # noqa: E731
+    evaluation = {
+        "split": "validation (seeded 10% of train)",
+        "examples": int(len(val)),
+        "metric": spec.metric,
+        "float_keras": score(spec.metric, val.labels, predict(float_logits)),
+        "qat_keras": score(spec.metric, val.labels, predict(qat_logits)),
+        "int8_tflm": score(spec.metric, val.labels, predict(dequantized)),
+        "int8_vs_qat_argmax_agreement": float(np.mean(predict(dequantized) == predict(qat_logits))),
+        "int8_vs_qat_max_abs_logit_diff": float(np.abs(dequantized - qat_logits).max()),
+        "trained": trained,
+    }
+
+    example = (val_ids[0], val_segments[0])
+    arena_host = minimum_arena_bytes(model_bytes, example)
+    arena = (arena_host + 15) // 16 * 16
+    fits = [fit(board, len(model_bytes), arena) for board in BOARDS.values()]
+    golden = _golden_vectors(host, val, val_ids, val_segments, info.config.vocab_size, model_hash(model_bytes))
+
+    settings = {
+        "name": f"embbert-{spec.name}-L{seq_len}",
+        "hash": model_hash(model_bytes),
+        "model_bytes": len(model_bytes),
+        "seq_len": seq_len,
+        "vocab_size": info.config.vocab_size,
+        "num_outputs": info.num_outputs,
+        "output_scale": output.scale,
+        "output_zero_point": output.zero_point,
+        "arena_bytes": arena,
+        "host_arena_bytes": arena_host,
+    }
+    model_info = {
+        **settings,
+        "task": spec.name,
+        "label_names": info.label_names,
+        "metric": spec.metric,
+        "regression": spec.regression,
+        "pair": spec.pair,
+        "config": info.config.replace(seq_len=seq_len).to_dict(),
+        "parameters": count_parameters(float_model),
+        "checkpoint": str(info.folder),
+        "tokenizer": str(Path(info.tokenizer).name),
+        "ops": summary.ops,
+        "op_counts": summary.op_counts,
+        "evaluation": evaluation,
+        "conversion_seconds": round(convert_seconds, 1),
+    }
+    memory = reports.memory_report(len(model_bytes), arena, arena_host, fits)
+    _write_outputs(args.out, model_bytes, summary.ops, settings, info.label_names, golden, model_info, memory, fits)
+
+    _print_summary(args.out, summary, model_bytes, arena, evaluation, fits, trained, time.time() - started)
+    too_small = [f for f in fits if f.board.name in args.board and not f.fits]
+    for f in too_small:
+        print(f"error: the model does not fit {f.board.name}: needs {f.flash_needed / KB:.1f} KB flash "
+              f"(has {f.board.flash / KB:.0f}) and {f.ram_needed / KB:.1f} KB RAM (has {f.board.ram / KB:.0f}); "
+              "try a shorter --seq-len", file=sys.stderr)
+    return 3 if too_small else 0
+
+
+def _untrained_models(config, num_outputs):
+    from keras_models._keras import keras
+    from keras_models.model import build_classifier, fold_for_deployment
+    from keras_models.quantization import quantize_model
+
+    keras.utils.set_random_seed(0)
+    float_model = build_classifier(config, num_outputs)
+    return quantize_model(fold_for_deployment(float_model, config)), float_model
+
+
+def _calibrate_ranges(qat, ids, segments, batch=32):
+    """Sets an untrained QAT model's activation ranges by running it in training mode (no weight update)."""
+    for start in range(0, len(ids), batch):
+        qat([ids[start : start + batch], segments[start : start + batch]], training=True)
+
+
+def _golden_vectors(host, val, ids, segments, vocab_size, hash_hex):
+    from keras_models.tokenizer import segment_ids_for
+
+    cases = [(val.texts[i], ids[i], segments[i]) for i in range(min(GOLDEN_COUNT, len(val)))]
+    full = np.full_like(ids[0], vocab_size - 1)
+    full[0] = 2
+    cases.append(("<every position filled, top token id>", full, segment_ids_for(full)))
+    only_cls = np.zeros_like(ids[0])
+    only_cls[0] = 2
+    cases.append(("<[CLS] only>", only_cls, segment_ids_for(only_cls)))
+    vectors = [
+        {"text": text, "token_ids": t.tolist(), "segment_ids": s.tolist(), "logits": host.run(t, s).tolist()}
+        for text, t, s in cases
+    ]
+    return {"model_hash": hash_hex, "seq_len": int(len(ids[0])), "vectors": vectors}
+
+
+def _write_outputs(out, model_bytes, ops, settings, label_names, golden, model_info, memory, fits):
+    from convert import c_sources, reports
+
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        (staging / "model.tflite").write_bytes(model_bytes)
+        c_sources.write_sources(staging, model_bytes, ops, settings, label_names, f"{model_info['checkpoint']}")
+        reports.write_json(staging / "golden.json", golden)
+        reports.write_json(staging / "model_info.json", model_info)
+        reports.write_json(staging / "memory_report.json", memory)
+        (staging / "memory_report.md").write_text(reports.memory_markdown(memory, fits))
+        for path in staging.iterdir():
+            path.replace(out / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _print_summary(out, summary, model_bytes, arena, evaluation, fits, trained, seconds):
+    e = evaluation
+    print()
+    print(f"ops ({len(summary.ops)}): " + ", ".join(f"{op}x{summary.op_counts[op]}" for op in summary.ops))
+    print(f"flatbuffer: {len(model_bytes):,} bytes   TFLM arena: {arena:,} bytes   float tensors: "
+          f"{len(summary.float_tensors)}")
+    note = "" if trained else "   (untrained model: scores are meaningless)"
+    print(f"{e['metric']} on {e['examples']} validation examples: float {e['float_keras']:.4f}  "
+          f"QAT {e['qat_keras']:.4f}  int8 TFLM {e['int8_tflm']:.4f}{note}")
+    print(f"int8 vs QAT Keras: argmax agreement {e['int8_vs_qat_argmax_agreement']:.2%}, "
+          f"max |logit diff| {e['int8_vs_qat_max_abs_logit_diff']:.4f}")
+    for f in fits:
+        print("  " + f.describe())
+    print(f"wrote {out}/ in {seconds:.0f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
