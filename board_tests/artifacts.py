@@ -88,7 +88,7 @@ class ModelArtifacts:
 
     @property
     def seq_len(self) -> int:
-        v = _first(self.info, "seq_len", "L", "sequence_length", default=self.settings.get("kSeqLen"))
+        v = _first(self.info, "seq_len", "config.seq_len", "L", "sequence_length", default=self.settings.get("kSeqLen"))
         return int(v if v is not None else self.golden.get("seq_len"))
 
     @property
@@ -107,11 +107,13 @@ class ModelArtifacts:
 
     @property
     def is_regression(self) -> bool:
-        return self.metric in ("spearman", "pearson") or len(self.labels) <= 1 and self.num_classes == 1
+        if "regression" in self.info:
+            return bool(self.info["regression"])
+        return self.metric in ("spearman", "pearson")
 
     @property
     def num_classes(self) -> int:
-        v = _first(self.info, "classes", "num_classes", default=self.settings.get("kNumClasses"))
+        v = _first(self.info, "num_outputs", "classes", "num_classes", default=self.settings.get("kNumClasses"))
         return int(v) if v is not None else max(1, len(self.labels))
 
     @property
@@ -128,9 +130,11 @@ class ModelArtifacts:
 
     @property
     def tokenizer_path(self) -> pathlib.Path:
-        v = _first(self.info, "tokenizer", "tokenizer_path", default="tokenizer/embbert-bpe-8192.json")
+        v = _first(self.info, "tokenizer", "tokenizer_path", default="embbert-bpe-8192.json")
         p = pathlib.Path(v)
-        return p if p.is_absolute() else REPO / p
+        if p.is_absolute():
+            return p
+        return REPO / p if (REPO / p).exists() else REPO / "tokenizer" / p.name
 
 
 def segment_ids(token_ids) -> np.ndarray:

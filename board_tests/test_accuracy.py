@@ -5,6 +5,8 @@ from board_tests.journal import Journal
 
 
 def test_accuracy_and_agreement(board, board_info, model, host_model, examples, run_report, opts):
+    if model.labels and not examples.regression:
+        assert model.labels == examples.label_names, "the model's labels differ from the dataset's"
     journal = Journal(run_report.folder / "journal.jsonl", key={
         "model_hash": model.hash, "dataset": examples.task, "split": examples.split,
         "seq_len": model.seq_len, "board": board_info.get("board")})
