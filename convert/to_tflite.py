@@ -211,9 +211,11 @@ def convert(args) -> int:
     _print_summary(args.out, summary, model_bytes, arena, evaluation, fits, trained, time.time() - started)
     too_small = [f for f in fits if f.board.name in args.board and not f.fits]
     for f in too_small:
-        print(f"error: the model does not fit {f.board.name}: needs {f.flash_needed / KB:.1f} KB flash "
-              f"(has {f.board.flash / KB:.0f}) and {f.ram_needed / KB:.1f} KB RAM (has {f.board.ram / KB:.0f}); "
-              "try a shorter --seq-len", file=sys.stderr)
+        short = [f"{what} {need / KB:.1f} KB needed, {have / KB:.0f} KB available"
+                 for what, need, have in (("flash", f.flash_needed, f.board.flash), ("RAM", f.ram_needed, f.board.ram))
+                 if need > have]
+        print(f"error: the model does not fit {f.board.name}: {'; '.join(short)}; try a shorter --seq-len",
+              file=sys.stderr)
     return 3 if too_small else 0
 
 

@@ -9,12 +9,15 @@ from keras_models._keras import keras, tf
 class EfficientAttention(keras.layers.Layer):
     """Single-head attention with only a query projection: keys = values = the normalised input h.
 
+        K = h ⊙ keep                            keep = 0 at padded positions (segment 0), else 1
         Q = h W_q + b_q
-        P = softmax(Q hᵀ / sqrt(d) + mask)      padded keys (segment 0) get `-mask_penalty`
-        A = (P h) W_o + b_o
+        P = softmax(Q Kᵀ / sqrt(d) + mask)      padded keys get exactly `-mask_penalty`
+        A = (P K) W_o + b_o
 
-    Both matmuls take their right-hand side already transposed (`Q·hᵀ` and `P·(hᵀ)ᵀ`), so TFLite Micro's
-    BATCH_MATMUL keeps no persistent transposed copy of it.
+    Zeroing the padded keys makes their score exactly `-mask_penalty` whatever h holds there, so a finite,
+    int8-friendly penalty still excludes them, and their values contribute nothing. Both matmuls take their
+    right-hand side already transposed (`Q·Kᵀ` and `P·(Kᵀ)ᵀ`), so TFLite Micro's BATCH_MATMUL keeps no
+    persistent transposed copy of it.
 
     Args:
         hidden_dim: d.
@@ -51,13 +54,14 @@ class EfficientAttention(keras.layers.Layer):
 
     def call(self, inputs):
         h, segment_ids = inputs
+        keys = h * tf.gather(tf.constant([0.0, 1.0, 1.0]), segment_ids)[..., tf.newaxis]
         query = tf.matmul(h, self.query_kernel) + self.query_bias
-        scores = tf.matmul(query, h, transpose_b=True)
+        scores = tf.matmul(query, keys, transpose_b=True)
         if not self.folded:
             scores = scores * self.score_scale
         key_bias = tf.gather(tf.constant([-self.mask_penalty, 0.0, 0.0]), segment_ids)
         probs = tf.nn.softmax(scores + key_bias[:, tf.newaxis, :], axis=-1)
-        context = tf.matmul(probs, tf.transpose(h, [0, 2, 1]), transpose_b=True)
+        context = tf.matmul(probs, tf.transpose(keys, [0, 2, 1]), transpose_b=True)
         return tf.matmul(context, self.output_kernel) + self.output_bias
 
     def compute_output_shape(self, input_shape):
