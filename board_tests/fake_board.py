@@ -65,8 +65,11 @@ class FakeBoard:
         cycles_per_token: int = 1000,
         board: str = "fake",
         model_bytes: int = 1000,
+        arena_size: int = 65536,
     ):
         self.model_bytes = model_bytes
+        self.arena_size = arena_size
+        self.arena_used = arena_size * 15 // 16
         self.seq_len, self.vocab, self.classes = seq_len, vocab, classes
         self.model_hash, self.model_name, self.board = model_hash, model_name, board
         self.logits_fn = logits_fn
@@ -224,12 +227,13 @@ class FakeBoard:
             "protocol": 1, "board": self.board, "cpu": "python", "clock_hz": 64000000,
             "cycle_source": "fake", "kernels": "reference", "model_name": self.model_name,
             "model_hash": self.model_hash, "model_bytes": self.model_bytes, "seq_len": self.seq_len,
-            "vocab": self.vocab, "classes": self.classes, "arena_size": 65536, "arena_used": 60000,
+            "vocab": self.vocab, "classes": self.classes, "arena_size": self.arena_size,
+            "arena_used": self.arena_used,
         }
 
     def mem(self) -> dict[str, int]:
-        return {"arena_size": 65536, "arena_used": 60000, "stack_size": 8192, "stack_used": 2048,
-                "static_ram": 70000, "flash_used": 500000 + self.model_bytes,
+        return {"arena_size": self.arena_size, "arena_used": self.arena_used, "stack_size": 8192, "stack_used": 2048,
+                "static_ram": self.arena_size + 4464, "flash_used": 500000 + self.model_bytes,
                 "model_bytes": self.model_bytes}
 
     def _load(self, args: list[str]) -> list[str]:

@@ -4,14 +4,15 @@ from board_tests.evaluate import evaluate, summarize
 from board_tests.journal import Journal
 
 
-def test_accuracy_and_agreement(board, board_info, model, host_model, examples, run_report, opts):
+def test_accuracy_and_agreement(board, board_info, model, host_model, examples, run_report, opts, capsys):
     if model.labels and not examples.regression:
         assert model.labels == examples.label_names, "the model's labels differ from the dataset's"
     journal = Journal(run_report.folder / "journal.jsonl", key={
         "model_hash": model.hash, "dataset": examples.task, "split": examples.split,
         "seq_len": model.seq_len, "board": board_info.get("board")})
     resumed = len([i for i in range(len(examples)) if journal.has(i)])
-    records = evaluate(board, examples, host_model.run, journal, progress=True)
+    with capsys.disabled():  # the progress bar goes to the terminal, past pytest's capture
+        records = evaluate(board, examples, host_model.run, journal, progress=True)
     summary = summarize(records, examples, output_quant=host_model.output_quant(),
                         clock_hz=run_report["run"]["clock_hz"])
     summary["resumed_from_journal"] = resumed
