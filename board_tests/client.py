@@ -119,7 +119,9 @@ class BoardClient:
         url: pyserial URL or device path.
         baud: baud rate (ignored by sockets).
         timeout: seconds allowed for a whole reply of an ordinary command.
-        infer_timeout: extra seconds allowed per inference (warm-up or measured) for `infer`/`profile`.
+        infer_timeout: extra seconds allowed per inference (warm-up or measured) for `infer`/`profile`;
+            once inferences have been timed, the allowance shrinks to 10x the measured time (at least 2 s),
+            so that a board that hangs in a long `infer 1000 100` is found out in minutes, not hours.
         retries: further attempts after a timeout, a dropped link or a reboot.
         reconnect_timeout: seconds spent trying to reopen a dropped link.
         quiet: seconds of silence that mark the end of a drain during resynchronisation.
@@ -147,6 +149,7 @@ class BoardClient:
         self.baud = baud
         self.timeout = timeout
         self.infer_timeout = infer_timeout
+        self.seconds_per_inference: float | None = None  # measured, slowest seen
         self.retries = retries
         self.reconnect_timeout = reconnect_timeout
         self.quiet = quiet
@@ -413,8 +416,21 @@ class BoardClient:
             raise ProtocolError(f"bad load reply {lines}") from e
 
     def infer(self, runs: int = 1, warmup: int = 0) -> InferResult:
-        t = self.timeout + (runs + warmup) * self.infer_timeout
-        return self._parse_infer(self.command(f"infer {runs} {warmup}", timeout=t), runs)
+        t0 = time.monotonic()
+        res = self._parse_infer(self.command(f"infer {runs} {warmup}", timeout=self._infer_deadline(runs + warmup)),
+                                runs)
+        self._note_inference_time(time.monotonic() - t0, runs + warmup)
+        return res
+
+    def _infer_deadline(self, inferences: int) -> float:
+        per = self.infer_timeout
+        if self.seconds_per_inference is not None:
+            per = min(per, max(2.0, 10 * self.seconds_per_inference))
+        return self.timeout + inferences * per
+
+    def _note_inference_time(self, seconds: float, inferences: int) -> None:
+        per = seconds / max(1, inferences)
+        self.seconds_per_inference = max(per, self.seconds_per_inference or 0.0)
 
     @staticmethod
     def _parse_infer(lines: list[str], runs: int) -> InferResult:
@@ -438,7 +454,7 @@ class BoardClient:
         return InferResult([cycles[i] for i in range(runs)], logits, crc_in, crc_out)
 
     def profile(self) -> ProfileResult:
-        lines = self.command("profile", timeout=self.timeout + 2 * self.infer_timeout)
+        lines = self.command("profile", timeout=self._infer_deadline(2))
         ops: dict[int, tuple[str, int]] = {}
         total = None
         for line in lines:
@@ -462,13 +478,15 @@ class BoardClient:
         seq_len = self.seq_len or len(token_ids)
         want = input_crc(token_ids, seq_len)
         cmd = encode_load(token_ids)
-        t = self.timeout + (runs + warmup) * self.infer_timeout
 
         def once() -> InferResult:
             _, crc = self._parse_load(self._exchange(cmd, self.timeout))
             if crc != want:
                 raise ProtocolError(f"board input CRC {crc} != host {want}: input corrupted on the way")
-            res = self._parse_infer(self._exchange(f"infer {runs} {warmup}", t), runs)
+            t0 = time.monotonic()
+            res = self._parse_infer(self._exchange(f"infer {runs} {warmup}", self._infer_deadline(runs + warmup)),
+                                    runs)
+            self._note_inference_time(time.monotonic() - t0, runs + warmup)
             if res.crc_input != want:
                 raise ProtocolError(f"infer ran on input CRC {res.crc_input}, host loaded {want}")
             return res

@@ -55,6 +55,9 @@ def pytest_addoption(parser):
     g.addoption("--board-timeout", type=float, default=10.0, help="seconds allowed per reply (default 10)")
     g.addoption("--infer-timeout", type=float, default=60.0,
                 help="extra seconds allowed per inference (default 60)")
+    g.addoption("--write-chunk", type=int, default=0,
+                help="send at most N bytes at a time (UARTs without flow control); 0: no limit")
+    g.addoption("--write-pause", type=float, default=0.0, help="seconds to pause between chunks")
     g.addoption("--kernels", default=None, help="qemu: firmware kernels to build (cmsis_nn or reference)")
     g.addoption("--no-build", action="store_true", help="qemu: do not run make, use the existing image")
 
@@ -75,6 +78,8 @@ class Options:
     infer_timeout: float
     kernels: str | None
     build: bool
+    write_chunk: int = 0
+    write_pause: float = 0.0
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +88,8 @@ def opts(pytestconfig) -> Options:
     return Options(port=o.port, baud=o.baud, dataset=o.dataset, split=o.split, limit=o.limit, runs=o.runs,
                    warmup=o.warmup, report_dir=pathlib.Path(o.report_dir), model_dir=pathlib.Path(o.model_dir),
                    elf=pathlib.Path(o.elf) if o.elf else None, timeout=o.board_timeout,
-                   infer_timeout=o.infer_timeout, kernels=o.kernels, build=not o.no_build)
+                   infer_timeout=o.infer_timeout, kernels=o.kernels, build=not o.no_build,
+                   write_chunk=o.write_chunk, write_pause=o.write_pause)
 
 
 @pytest.fixture(scope="session")
@@ -197,7 +203,7 @@ def serial_log(opts):
 @pytest.fixture(scope="session")
 def board(opts, target, serial_log) -> BoardClient:
     client = BoardClient(target.url, baud=opts.baud, timeout=opts.timeout, infer_timeout=opts.infer_timeout,
-                         log=serial_log)
+                         write_chunk=opts.write_chunk, write_pause=opts.write_pause, log=serial_log)
     try:
         client.open()
         client.info()

@@ -35,7 +35,7 @@ def evaluate(client: BoardClient, examples: Examples, host_run: Callable[[np.nda
         if not journal.has(i, crc):
             todo.append((i, crc))
     bar = tqdm(total=len(examples), initial=len(examples) - len(todo), desc=f"{examples.task}/{examples.split}",
-               unit="ex", disable=not progress, dynamic_ncols=True, leave=True)
+               unit="ex", disable=not progress, dynamic_ncols=True, leave=True, mininterval=0.5)
     try:
         for i, crc in todo:
             if on_example:

@@ -10,7 +10,8 @@ Faults are switched on through attributes, at any time, from the test thread:
 - `drop_on_command`: a predicate on the command text; when it returns True the board closes the
   connection instead of answering (the link drops; the board keeps its state and listens again,
   like QEMU's socket chardev);
-- `hang`: stop answering (reads and discards everything, connection stays open);
+- `hang`: stop answering (reads and discards everything, connection stays open); `hang_on_command`:
+  a predicate; the board starts hanging at the first matching command;
 - `reboot_on_command`: predicate; the board "reboots" (loses its input, prints its banner) instead of
   answering;
 - `delay`: seconds to sleep before each reply; `delay_next`: a list of one-shot delays, one per reply.
@@ -79,6 +80,7 @@ class FakeBoard:
         self.drop_on_command: Callable[[str], bool] | None = None
         self.reboot_on_command: Callable[[str], bool] | None = None
         self.hang = False
+        self.hang_on_command: Callable[[str], bool] | None = None  # start hanging at a matching command
         self.delay = 0.0
         self.delay_next: list[float] = []  # one-shot delays, consumed one per reply
         self.commands: list[str] = []  # every command received, in order
@@ -174,6 +176,10 @@ class FakeBoard:
                         if self.drop_on_command and self.drop_on_command(cmd):
                             self.drop_on_command = None
                             return  # close without answering
+                        if self.hang_on_command and self.hang_on_command(cmd):
+                            self.hang_on_command = None
+                            self.hang = True
+                            break
                         if self.reboot_on_command and self.reboot_on_command(cmd):
                             self.reboot_on_command = None
                             self._input = None

@@ -172,3 +172,20 @@ def test_nothing_listening_raises_disconnected():
     with pytest.raises(BoardDisconnected, match="cannot open"):
         BoardClient(f"socket://127.0.0.1:{port}", reconnect_timeout=0.5).open()
     assert time.monotonic() - t0 < 3.0
+
+
+def test_board_hanging_in_a_long_infer_is_found_out_from_measured_speed(fake):
+    with BoardClient(fake.url, timeout=0.5, infer_timeout=600, retries=0) as client:
+        client.run_example(IDS)  # times one inference (milliseconds here)
+        assert client.seconds_per_inference is not None and client.seconds_per_inference < 1
+        fake.hang_on_command = lambda cmd: cmd.startswith("infer")
+        t0 = time.monotonic()
+        with pytest.raises(BoardTimeout, match="no complete reply to 'infer 3 1%'"):
+            client.run_example(IDS, runs=3, warmup=1)
+        elapsed = time.monotonic() - t0
+        assert 0.5 + 4 * 2.0 - 0.1 < elapsed < 0.5 + 4 * 2.0 + 1  # 2 s per inference, not 600 s
+
+
+def test_chunked_writes_still_frame_commands(fake):
+    with BoardClient(fake.url, timeout=2.0, write_chunk=7, write_pause=0.001) as client:
+        assert client.run_example(IDS).logits == _expected_logits(IDS)
