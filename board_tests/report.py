@@ -133,7 +133,7 @@ def _markdown(rep: dict) -> str:
     for k in ("port", "board", "cpu", "clock_hz", "cycle_source", "kernels", "model_name", "model_hash",
               "model_folder", "seq_len", "started", "wall_s", "firmware_elf"):
         if k in run:
-            md.append(f"| {k} | {_fmt(run[k])} |")
+            md.append(f"| {k} | {_fmt(round(run[k], 1) if k == 'wall_s' else run[k])} |")
     md.append("")
 
     ident = rep.get("identity")
@@ -148,7 +148,9 @@ def _markdown(rep: dict) -> str:
     else:
         dev = acc["device"]
         md += [f"Task `{acc['task']}`, split `{acc['split']}` ({acc['source']}): {acc['n']} of "
-               f"{acc['split_total']} examples, tokenized on the host. Metric: **{acc['metric']}**.", ""]
+               f"{acc['split_total']} examples, tokenized on the host. Metric: **{acc['metric']}**."
+               + (f" {acc['resumed_from_journal']} examples came from the journal of an interrupted earlier run."
+                  if acc.get("resumed_from_journal") else ""), ""]
         md += ["| | device | host TFLM |", "|---|---|---|"]
         keys = ["spearman", "pearson", "mse"] if "spearman" in dev else ["accuracy", "mcc", "f1", "f1_weighted", "f1_macro"]
         for k in keys:
