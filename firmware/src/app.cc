@@ -27,6 +27,7 @@ constexpr uint32_t kMaxRuns = 1000;
 char g_line[kLineMax + 1];
 int g_len = 0;
 bool g_overflow = false;
+int g_bad_char = -1;  // first byte of the command that is not printable ASCII, or -1
 
 // --- reply helpers -------------------------------------------------------------------------------
 
@@ -372,6 +373,8 @@ void app_init() {
 void app_feed(char c) {
   if (c == '\r' || c == '\n') return;  // line ends are not part of commands
   if (c != '%') {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (g_bad_char < 0 && (u < 0x20 || u >= 0x7f) && c != '\t') g_bad_char = u;
     if (g_len < kLineMax) g_line[g_len++] = c;
     else g_overflow = true;
     return;
@@ -383,10 +386,19 @@ void app_feed(char c) {
     out_u64(kLineMax);
     out_str(" characters)");
     ErrorEnd();
+  } else if (g_bad_char >= 0) {
+    ErrorBegin();
+    out_str("bad character 0x");
+    static const char kHex[] = "0123456789abcdef";
+    board_putc(kHex[g_bad_char >> 4]);
+    board_putc(kHex[g_bad_char & 0xF]);
+    out_str(" in command");
+    ErrorEnd();
   } else {
     Execute(g_line);
   }
   g_len = 0;
   g_overflow = false;
+  g_bad_char = -1;
   Ready();
 }

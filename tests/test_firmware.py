@@ -1,0 +1,338 @@
+"""The TFLite Micro firmware on the emulated boards (QEMU mps2-an386 and netduinoplus2).
+
+Builds the firmware with `make -C firmware BOARD=... KERNELS=... MODEL=...` (incremental), boots it in
+QEMU with board_tests/qemu.py, and checks it against the converter's golden vectors: bit for bit with
+the reference kernels, same argmax with CMSIS-NN. Also: every kind of bad input gets an `e-` reply and
+the board keeps serving, cycle counts repeat exactly, a hard fault is reported, the image fits.
+
+Needs arm-none-eabi-gcc, qemu-system-arm, the firmware's dependency cache (`make -C firmware deps`)
+and a converted model (build/model, or EMBBERT_FIRMWARE_MODEL=<folder>); skips with the reason when
+one is missing. EMBBERT_FIRMWARE_VECTORS sets how many golden vectors each board runs (default 3).
+"""
+
+import json
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+
+serial = pytest.importorskip("serial", reason="pyserial is not installed")
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from board_tests import qemu  # noqa: E402
+
+FIRMWARE = REPO / "firmware"
+MODEL_DIR = pathlib.Path(os.environ.get("EMBBERT_FIRMWARE_MODEL", REPO / "build" / "model")).resolve()
+NUM_VECTORS = int(os.environ.get("EMBBERT_FIRMWARE_VECTORS", 3))
+REPLY_TIMEOUT_S = 120  # one reference-kernel inference of the L=256 model is ~1.3 G instructions
+BOARDS = ["qemu", "qemu_stm32"]
+KERNELS = ["reference", "cmsis_nn"]
+
+
+# --- environment ---------------------------------------------------------------------------------
+
+def _make(*args, timeout=1800):
+    return subprocess.run(["make", "-s", "-C", str(FIRMWARE), *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def environment():
+    """Skips the module unless the toolchain, QEMU, the dependency cache and a model are present."""
+    for tool in ("make", "arm-none-eabi-g++", qemu.QEMU):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} not found on PATH")
+    r = _make("check-deps")
+    if r.returncode != 0:
+        pytest.skip("firmware dependency cache missing: " + (r.stderr.strip() or r.stdout.strip()))
+    if not (MODEL_DIR / "model_data.cc").exists() or not (MODEL_DIR / "golden.json").exists():
+        pytest.skip(f"no converted model in {MODEL_DIR} (run `python convert/to_tflite.py`, "
+                    "or set EMBBERT_FIRMWARE_MODEL)")
+    return json.loads((MODEL_DIR / "golden.json").read_text())
+
+
+_builds = {}
+
+
+def build(board, kernels="cmsis_nn", **extra):
+    """The ELF for `board`, built with make (cached per session); skips when the model does not fit."""
+    key = (board, kernels, tuple(sorted(extra.items())))
+    if key not in _builds:
+        args = [f"BOARD={board}", f"KERNELS={kernels}", f"MODEL={MODEL_DIR}"]
+        args += [f"{k}={v}" for k, v in extra.items()]
+        r = _make(*args)
+        if r.returncode != 0:
+            log = (r.stdout + r.stderr)[-3000:]
+            if "overflowed" in log or "will not fit" in log:
+                _builds[key] = ("skip", f"the model does not fit {board}: {log.strip().splitlines()[-3:]}")
+            else:
+                _builds[key] = ("fail", f"make {' '.join(args)} failed:\n{log}")
+        else:
+            _builds[key] = ("ok", pathlib.Path(_make("print-elf", *args).stdout.strip()))
+    status, value = _builds[key]
+    if status == "skip":
+        pytest.skip(value)
+    if status == "fail":
+        pytest.fail(value, pytrace=False)
+    return value
+
+
+class Board:
+    """A QEMU board and its serial line: `cmd("info")` sends `info%` and returns the reply lines."""
+
+    def __init__(self, elf, board):
+        self.qemu = qemu.QemuBoard(elf, board).start()
+        self.ser = serial.serial_for_url(self.qemu.url, timeout=REPLY_TIMEOUT_S)
+        self.boot = self.read_reply()
+
+    def read_reply(self):
+        lines = []
+        while True:
+            raw = self.ser.readline()
+            if not raw:
+                raise TimeoutError(f"no m-ready after {lines[-5:]}")
+            line = raw.decode("ascii", errors="replace").rstrip("\r\n")
+            if line == "m-ready":
+                return lines
+            if line:
+                lines.append(line)
+
+    def cmd(self, text):
+        self.ser.write(text.encode("latin-1") + b"%")
+        return self.read_reply()
+
+    def values(self, text, prefix):
+        """`key=value` pairs of the reply lines that start with `prefix`."""
+        out = {}
+        for line in self.cmd(text):
+            if line.startswith(prefix) and "=" in line:
+                key, value = line[len(prefix):].split("=", 1)
+                out[key] = value
+        return out
+
+    def load(self, token_ids):
+        ids = list(token_ids)
+        n = max((i + 1 for i, t in enumerate(ids) if t != 0), default=1)
+        return self.cmd(f"load {n} " + "".join(f"{t:04x}" for t in ids[:n]))
+
+    def infer(self, runs=1, warmup=0):
+        lines = self.cmd(f"infer {runs} {warmup}")
+        errors = [x for x in lines if x.startswith("e-")]
+        assert not errors, errors
+        cycles = [int(x.split("=")[1]) for x in lines if x.startswith("m-run-")]
+        logits = next(x for x in lines if x.startswith("m-logits="))
+        return cycles, [int(v) for v in logits.split("=")[1].split(",")]
+
+    def close(self):
+        try:
+            self.ser.close()
+        finally:
+            self.qemu.stop()
+
+
+@pytest.fixture
+def boot(environment):
+    boards = []
+
+    def _boot(board, kernels="cmsis_nn", **extra):
+        b = Board(build(board, kernels, **extra), board)
+        boards.append(b)
+        return b
+
+    yield _boot
+    for b in boards:
+        b.close()
+
+
+def segment_ids(token_ids):
+    """The segment rule of convert/OUTPUTS.md, as the firmware applies it."""
+    seg, after_sep = [], False
+    for t in token_ids:
+        after_sep = after_sep or t == 4
+        seg.append(0 if t == 0 else (2 if after_sep else 1))
+    return seg
+
+
+# --- tests ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kernels", KERNELS)
+@pytest.mark.parametrize("board", BOARDS)
+def test_golden_vectors(boot, environment, board, kernels, record_property):
+    golden = environment
+    b = boot(board, kernels)
+    assert b.boot[0] == f"m-boot-{board}" and not any(x.startswith("e-") for x in b.boot), b.boot
+    info = b.values("info", "m-info-")
+    assert info["model_hash"] == golden["model_hash"]
+    assert int(info["seq_len"]) == golden["seq_len"]
+    assert info["kernels"] == kernels
+    max_diff, agree = 0, 0
+    vectors = golden["vectors"][:NUM_VECTORS]
+    for v in vectors:
+        assert segment_ids(v["token_ids"]) == list(v["segment_ids"]), "golden segment ids break the rule"
+        load = dict(x[2:].split("=", 1) for x in b.load(v["token_ids"]))
+        assert load["load-crc"] == f"{zlib.crc32(np.asarray(v['token_ids'], '<i4').tobytes()):08x}"
+        _, logits = b.infer()
+        if kernels == "reference":
+            assert logits == v["logits"], f"{v.get('text', '')!r}: device {logits} != host {v['logits']}"
+        diff = int(np.max(np.abs(np.subtract(logits, v["logits"]))))
+        max_diff = max(max_diff, diff)
+        agree += int(np.argmax(logits) == np.argmax(v["logits"]))
+    record_property("max_abs_diff", max_diff)
+    print(f"\n{board} {kernels}: {len(vectors)} vectors, argmax agrees {agree}/{len(vectors)}, "
+          f"max |device - host| = {max_diff} LSB")
+    assert agree == len(vectors)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_cycles_repeat_exactly(boot, environment, board):
+    vector = environment["vectors"][0]
+    counts = []
+    for _ in range(2):  # two boots of the emulator
+        b = boot(board)
+        b.load(vector["token_ids"])
+        cycles, _ = b.infer(runs=2, warmup=1)
+        counts += cycles
+        b.close()
+    print(f"\n{board}: cycles per inference {counts}")
+    assert len(set(counts)) == 1 and counts[0] > 0
+
+
+def test_bad_inputs_get_errors_and_board_keeps_serving(boot, environment):
+    golden = environment
+    seq_len = golden["seq_len"]
+    b = boot("qemu")
+    info = b.values("info", "m-info-")
+    vocab = int(info["vocab"])
+    line_max = 32 + 4 * seq_len
+
+    def expect_error(command, pattern=""):
+        lines = b.cmd(command)
+        assert len(lines) == 1 and lines[0].startswith("e-[") and lines[0].endswith("]"), (command[:60], lines)
+        assert re.search(pattern, lines[0]), (command[:60], lines)
+
+    expect_error("infer 1 0", r"no input loaded")
+    expect_error("profile", r"no input loaded")
+    assert b.cmd("") == []  # resync: m-ready alone
+    vector = golden["vectors"][0]
+    b.load(vector["token_ids"])
+    _, expected = b.infer()
+
+    bad = [
+        ("bogus", r"unknown command"),
+        ("\x00\xff\x7f", r"bad character 0x00"),
+        ("na\x01me", r"bad character 0x01"),
+        ("name extra", r"expects"),
+        ("load", r"expects"),
+        ("load 1", r"expects"),
+        ("load 1 0002 0003", r"expects"),
+        ("load 0 ", r"expects"),
+        ("load 0 0002", r"count 0 out of range"),
+        (f"load {seq_len + 1} " + "0002" * (seq_len + 1), r"out of range"),
+        ("load -1 0002", r"bad number"),
+        ("load 1x 0002", r"bad number"),
+        ("load 99999999999 0002", r"bad number"),
+        ("load 2 0002", r"hex length"),
+        ("load 2 000200030", r"hex length"),
+        ("load 1 00g2", r"bad hex digit"),
+        ("load 2 0002 003", r"expects"),
+        ("infer", r"expects"),
+        ("infer 1", r"expects"),
+        ("infer 0 0", r"runs 0 out of range"),
+        ("infer 1001 0", r"out of range"),
+        ("infer 1 101", r"warmup 101 out of range"),
+        ("infer one 0", r"bad number"),
+        ("infer 1 0 0", r"expects"),
+        ("mem 1", r"expects"),
+        ("a b c d e f", r"too many arguments"),
+        ("x" * (line_max + 10), r"line too long"),
+        ("load 1 " + "0" * (line_max + 100), r"line too long"),
+    ]
+    if vocab < 0x10000:
+        bad.append((f"load 2 0002{vocab:04x}", rf"token id {vocab} at position 1 out of range \(vocab {vocab}\)"))
+        bad.append(("load 1 ffff", r"token id 65535 at position 0 out of range"))
+    for command, pattern in bad:
+        expect_error(command, pattern)
+    # Carriage returns and line feeds around commands are ignored.
+    b.ser.write(b"\r\n")
+    assert b.cmd("name") == ["m-name-[embbert-q]"]
+    # Rejected loads kept the input: the same logits as before all that.
+    _, logits = b.infer()
+    assert logits == expected
+    b.load(golden["vectors"][-1]["token_ids"])
+    b.infer()
+
+
+def test_profile_and_memory(boot, environment):
+    b = boot("qemu")
+    b.load(environment["vectors"][0]["token_ids"])
+    cycles, _ = b.infer()
+    lines = b.cmd("profile")
+    assert not any(x.startswith("e-") for x in lines), lines
+    ops = [x.split("=", 1)[1].rsplit(",", 1) for x in lines if x.startswith("m-op-") and "total" not in x]
+    total = int(next(x for x in lines if x.startswith("m-op-total=")).split("=")[1])
+    assert ops and all(int(c) > 0 for _, c in ops)
+    per_op = sum(int(c) for _, c in ops)
+    assert per_op <= total and total >= cycles[0]
+    assert total - cycles[0] < 0.05 * cycles[0] + 20000  # the profiler's own cost is small
+    mem = {k: int(v) for k, v in b.values("mem", "m-mem-").items()}
+    assert 0 < mem["arena_used"] <= mem["arena_size"]
+    assert 0 < mem["stack_used"] < mem["stack_size"]
+    assert mem["static_ram"] >= mem["arena_size"]
+    assert mem["flash_used"] > mem["model_bytes"] > 0
+    top = {}
+    for name, c in ops:
+        top[name] = top.get(name, 0) + int(c)
+    print("\nqemu cmsis_nn: %d cycles; top ops %s; mem %s" % (
+        total, sorted(top.items(), key=lambda kv: -kv[1])[:5], mem))
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_hard_fault_is_reported(boot, environment, board):
+    b = boot(board)
+    b.ser.write(b"fault%")
+    line = b""
+    try:
+        while not line.endswith(b"]\r\n"):
+            c = b.ser.read(1)
+            if not c:
+                break
+            line += c
+    except serial.SerialException:  # QEMU exits right after the report
+        pass
+    text = line.decode("ascii", errors="replace").strip()
+    assert re.match(r"e-\[hardfault pc=0x[0-9a-f]{8} lr=0x[0-9a-f]{8} cfsr=0x[0-9a-f]{8} hfsr=0x[0-9a-f]{8} "
+                    r"mmfar=0x[0-9a-f]{8} bfar=0x[0-9a-f]{8}", text), text
+    assert "cfsr=0x00010000" in text  # UNDEFINSTR: the udf the command executes
+    assert b.qemu.wait(timeout=10) == 1  # semihosting exit with a failure status
+
+
+def test_size_report_fits(environment):
+    build("qemu")
+    r = _make("size", "BOARD=qemu", f"MODEL={MODEL_DIR}")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"flash\s+code\s+\d+\s+model\s+\d+", r.stdout), r.stdout
+    print("\n" + r.stdout)
+
+
+def test_size_fails_when_arena_does_not_fit(environment):
+    r = _make("size", "BOARD=qemu", f"MODEL={MODEL_DIR}", "ARENA=8388608")
+    assert r.returncode != 0
+    assert "overflowed" in r.stdout + r.stderr or "do not fit" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("board", ["nucleo_f429zi"])
+def test_real_board_images_link(environment, board):
+    elf = build(board)
+    assert elf.exists() and elf.with_suffix(".bin").exists()
+
+
+def test_unknown_board_is_a_clear_error():
+    r = _make("BOARD=nosuchboard")
+    assert r.returncode != 0 and "unknown BOARD" in r.stderr
