@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-$(MODEL_OUT)/model.tflite: $(STAMP) $(DEFAULT_CHECKPOINT)/qat.weights.h5 $(DEFAULT_CHECKPOINT)/checkpoint.json \
+$(MODEL_OUT)/model.tflite: $(STAMP) $(DEFAULT_CHECKPOINT)/qat.h5 $(DEFAULT_CHECKPOINT)/checkpoint.json \
 		$(wildcard convert/*.py keras_models/*.py keras_models/layers/*.py)
 	$(PY) convert/to_tflite.py --out $(MODEL_OUT)
 

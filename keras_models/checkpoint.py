@@ -1,8 +1,8 @@
 """The checkpoint folder a training run writes and the converter reads.
 
     <folder>/checkpoint.json   model config, task, labels, metric, scores, history
-    <folder>/float.weights.h5  best float model (validation metric)
-    <folder>/qat.weights.h5    best quantization-aware model, in the deployed (folded) form
+    <folder>/float.h5  best float model (validation metric)
+    <folder>/qat.h5    best quantization-aware model, in the deployed (folded) form
     <folder>/state/            resumable training state (optimizer included); not shipped
 """
 
@@ -39,11 +39,11 @@ class CheckpointInfo:
 
     @property
     def float_weights(self) -> Path:
-        return self.folder / "float.weights.h5"
+        return self.folder / "float.h5"
 
     @property
     def qat_weights(self) -> Path:
-        return self.folder / "qat.weights.h5"
+        return self.folder / "qat.h5"
 
     def save(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -117,7 +117,7 @@ def load_qat_model(info: CheckpointInfo, seq_len: int | None = None):
     from keras_models.quantization import quantize_model, quantize_scope
 
     if not info.qat_weights.is_file():
-        raise CheckpointError(f"{info.folder} has no quantization-aware weights (qat.weights.h5); finish training first")
+        raise CheckpointError(f"{info.folder} has no quantization-aware weights (qat.h5); finish training first")
     trained = build_classifier(info.config, info.num_outputs, folded=True)
     model = quantize_model(trained)
     try:
@@ -132,7 +132,7 @@ def load_float_model(info: CheckpointInfo):
     from keras_models.model import build_classifier
 
     if not info.float_weights.is_file():
-        raise CheckpointError(f"{info.folder} has no float weights (float.weights.h5)")
+        raise CheckpointError(f"{info.folder} has no float weights (float.h5)")
     model = build_classifier(info.config, info.num_outputs)
     try:
         model.load_weights(str(info.float_weights))

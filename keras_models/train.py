@@ -4,7 +4,7 @@
 
 Each epoch ends with a resumable checkpoint (model, optimizer, epoch) under `<out>/state/`; run the same
 command again after an interruption and it continues from the last finished epoch, with the same data order.
-The best epoch by the task's validation metric is kept as `float.weights.h5`, then `qat.weights.h5`.
+The best epoch by the task's validation metric is kept as `float.h5`, then `qat.h5`.
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ def test_corrupt_weights(tiny_checkpoint, tmp_path, capsys):
 
     broken = tmp_path / "broken"
     shutil.copytree(tiny_checkpoint, broken, ignore=shutil.ignore_patterns("state"))
-    (broken / "qat.weights.h5").write_bytes(b"garbage")
+    (broken / "qat.h5").write_bytes(b"garbage")
     status, err = _error_of(capsys, ["--checkpoint", str(broken), "--out", str(tmp_path / "o")])
     assert status == 2 and err.startswith("error: cannot read")
 

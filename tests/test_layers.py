@@ -109,7 +109,7 @@ def test_weighted_difference_and_its_folded_form():
     layer = WeightedDifference(hidden_dim=D)
     out = run_layer_test(layer, [a, f], (B, L, D), 4)
     q1, k1, q2, k2 = (w.numpy() for w in layer.weights)
-    np.testing.assert_allclose(out, np.exp(q1 @ k1) * a - np.exp(q2 @ k2) * f, rtol=1e-5)
+    np.testing.assert_allclose(out, np.exp(q1 @ k1) * a - np.exp(q2 @ k2) * f, rtol=1e-5, atol=1e-6)
     folded = run_layer_test(WeightedDifference(hidden_dim=D, folded=True), [a, f], (B, L, D), 0)
     np.testing.assert_allclose(folded, a - f)
 

@@ -36,13 +36,10 @@ class CausalConvBranch(keras.layers.Layer):
 
     def call(self, inputs):
         padded = tf.pad(inputs, [[0, 0], [self.kernel_size - 1, 0], [0, 0]])
-        conv = tf.nn.depthwise_conv2d(
-            padded[:, tf.newaxis],
-            self.depthwise_kernel[tf.newaxis, :, :, tf.newaxis],
-            strides=[1, 1, 1, 1],
-            padding="VALID",
-        )[:, 0]
-        activated = tf.nn.silu(conv + self.depthwise_bias)
+        kernel = tf.reshape(self.depthwise_kernel, [1, self.kernel_size, self.hidden_dim, 1])
+        conv = tf.nn.depthwise_conv2d(tf.expand_dims(padded, 1), kernel, strides=[1, 1, 1, 1], padding="VALID")
+        # Bias before the squeeze, so that the converter fuses it into DEPTHWISE_CONV_2D.
+        activated = tf.nn.silu(tf.squeeze(tf.nn.bias_add(conv, self.depthwise_bias), 1))
         return tf.matmul(activated, self.output_kernel) + self.output_bias
 
     def compute_output_shape(self, input_shape):

@@ -54,13 +54,13 @@ class EfficientAttention(keras.layers.Layer):
 
     def call(self, inputs):
         h, segment_ids = inputs
-        keys = h * tf.gather(tf.constant([0.0, 1.0, 1.0]), segment_ids)[..., tf.newaxis]
+        keys = h * tf.expand_dims(tf.gather(tf.constant([0.0, 1.0, 1.0]), segment_ids), -1)
         query = tf.matmul(h, self.query_kernel) + self.query_bias
         scores = tf.matmul(query, keys, transpose_b=True)
         if not self.folded:
             scores = scores * self.score_scale
         key_bias = tf.gather(tf.constant([-self.mask_penalty, 0.0, 0.0]), segment_ids)
-        probs = tf.nn.softmax(scores + key_bias[:, tf.newaxis, :], axis=-1)
+        probs = tf.nn.softmax(scores + tf.expand_dims(key_bias, 1), axis=-1)
         context = tf.matmul(probs, tf.transpose(keys, [0, 2, 1]), transpose_b=True)
         return tf.matmul(context, self.output_kernel) + self.output_bias
 
