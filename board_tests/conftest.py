@@ -59,6 +59,7 @@ def pytest_addoption(parser):
                 help="send at most N bytes at a time (UARTs without flow control); 0: no limit")
     g.addoption("--write-pause", type=float, default=0.0, help="seconds to pause between chunks")
     g.addoption("--kernels", default=None, help="qemu: firmware kernels to build (cmsis_nn or reference)")
+    g.addoption("--arena", type=int, default=None, help="qemu: build with this TFLM arena size (make ARENA=...)")
     g.addoption("--no-build", action="store_true", help="qemu: do not run make, use the existing image")
 
 
@@ -78,6 +79,7 @@ class Options:
     infer_timeout: float
     kernels: str | None
     build: bool
+    arena: int | None = None
     write_chunk: int = 0
     write_pause: float = 0.0
 
@@ -89,7 +91,7 @@ def opts(pytestconfig) -> Options:
                    warmup=o.warmup, report_dir=pathlib.Path(o.report_dir), model_dir=pathlib.Path(o.model_dir),
                    elf=pathlib.Path(o.elf) if o.elf else None, timeout=o.board_timeout,
                    infer_timeout=o.infer_timeout, kernels=o.kernels, build=not o.no_build,
-                   write_chunk=o.write_chunk, write_pause=o.write_pause)
+                   arena=o.arena, write_chunk=o.write_chunk, write_pause=o.write_pause)
 
 
 @pytest.fixture(scope="session")
@@ -139,7 +141,8 @@ def _build_firmware(board: str, opts: Options, model: ModelArtifacts) -> pathlib
     from board_tests import firmware_build
 
     try:
-        return firmware_build.build(board, model.folder, kernels=opts.kernels, run_make=opts.build)
+        return firmware_build.build(board, model.folder, kernels=opts.kernels, run_make=opts.build,
+                                    arena=opts.arena)
     except firmware_build.BuildUnavailable as e:
         pytest.skip(f"firmware for {board} cannot be built here: {e}")
 

@@ -22,14 +22,14 @@ class BuildUnavailable(Exception):
     pass
 
 
-def _make_args(board: str, model_dir: pathlib.Path, kernels: str | None) -> list[str]:
+def _make_args(board: str, model_dir: pathlib.Path, kernels: str | None, arena: int | None = None) -> list[str]:
     args = ["make", "-C", str(FIRMWARE), f"BOARD={board}", f"MODEL={pathlib.Path(model_dir).resolve()}"]
-    return args + ([f"KERNELS={kernels}"] if kernels else [])
+    return args + ([f"KERNELS={kernels}"] if kernels else []) + ([f"ARENA={arena}"] if arena else [])
 
 
-def elf_path(board: str, model_dir: pathlib.Path, kernels: str | None = None) -> pathlib.Path:
+def elf_path(board: str, model_dir: pathlib.Path, kernels: str | None = None, arena: int | None = None) -> pathlib.Path:
     """The ELF the Makefile builds for these settings (`make print-elf`)."""
-    r = subprocess.run(_make_args(board, model_dir, kernels) + ["-s", "print-elf"], capture_output=True, text=True,
+    r = subprocess.run(_make_args(board, model_dir, kernels, arena) + ["-s", "print-elf"], capture_output=True, text=True,
                        timeout=120)
     if r.returncode != 0 or not r.stdout.strip():
         raise BuildUnavailable(f"`make print-elf` failed: {(r.stderr or r.stdout).strip()[-500:]}")
@@ -46,14 +46,15 @@ def _run(cmd: list[str], log: pathlib.Path) -> int:
         raise BuildUnavailable(f"`{' '.join(cmd)}` took over {MAKE_TIMEOUT_S:.0f} s (log: {log})") from None
 
 
-def build(board: str, model_dir: pathlib.Path, kernels: str | None = None, run_make: bool = True) -> pathlib.Path:
+def build(board: str, model_dir: pathlib.Path, kernels: str | None = None, run_make: bool = True,
+          arena: int | None = None) -> pathlib.Path:
     """Builds (unless `run_make` is False) and returns the ELF; fetches the pinned deps first if missing."""
     if not (FIRMWARE / "Makefile").exists():
         raise BuildUnavailable("firmware/Makefile does not exist")
     for tool in ("make", "arm-none-eabi-gcc", "git") + (("qemu-system-arm",) if board.startswith("qemu") else ()):
         if shutil.which(tool) is None:
             raise BuildUnavailable(f"{tool} not found on PATH")
-    args = _make_args(board, model_dir, kernels)
+    args = _make_args(board, model_dir, kernels, arena)
     if run_make:
         log = REPO / "build" / "board_tests" / f"make-{board}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +67,7 @@ def build(board: str, model_dir: pathlib.Path, kernels: str | None = None, run_m
         if _run(args, log) != 0:
             tail = log.read_text(errors="replace").strip().splitlines()[-15:]
             raise BuildUnavailable(f"`{' '.join(args)}` failed; log {log}; last lines:\n" + "\n".join(tail))
-    elf = elf_path(board, model_dir, kernels)
+    elf = elf_path(board, model_dir, kernels, arena)
     if not elf.exists():
         raise BuildUnavailable(f"{elf} does not exist (build with make, or drop --no-build)")
     return elf

@@ -72,6 +72,8 @@ def summary_lines(rep: dict) -> list[str]:
                 f"{acc['split_total']} examples")
         if "host" in acc:
             line += f" (host TFLM {acc['host']['primary']['value']:.4f})"
+        if acc.get("interrupted"):
+            line += " — INTERRUPTED: run again with the same options to resume"
         out.append(line)
         ag = acc.get("agreement")
         if ag:

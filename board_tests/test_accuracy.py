@@ -5,16 +5,26 @@ from board_tests.journal import Journal
 
 
 def test_accuracy_and_agreement(board, board_info, model, host_model, examples, run_report, opts, capsys):
+    assert board_info.get("model_hash") == model.hash, (
+        f"board runs model {board_info.get('model_hash')}, not {model.hash} from {model.folder}: evaluating it "
+        "would score another model")
     if model.labels and not examples.regression:
         assert model.labels == examples.label_names, "the model's labels differ from the dataset's"
     journal = Journal(run_report.folder / "journal.jsonl", key={
         "model_hash": model.hash, "dataset": examples.task, "split": examples.split,
         "seq_len": model.seq_len, "board": board_info.get("board")})
-    resumed = len([i for i in range(len(examples)) if journal.has(i)])
-    with capsys.disabled():  # the progress bar goes to the terminal, past pytest's capture
-        records = evaluate(board, examples, host_model.run, journal, progress=True)
-    summary = summarize(records, examples, output_quant=host_model.output_quant(),
-                        clock_hz=run_report["run"]["clock_hz"])
+    resumed = sum(journal.has(i) for i in range(len(examples)))
+    quant, clock = host_model.output_quant(), run_report["run"]["clock_hz"]
+    try:
+        with capsys.disabled():  # the progress bar goes to the terminal, past pytest's capture
+            records = evaluate(board, examples, host_model.run, journal, progress=True)
+    except BaseException:  # interrupted or the board died: report what is done, then stop
+        done = [journal.get(i) for i in range(len(examples)) if journal.has(i)]
+        if done:
+            partial = summarize(done, examples, output_quant=quant, clock_hz=clock)
+            run_report["accuracy"] = {**partial, "interrupted": True, "resumed_from_journal": resumed}
+        raise
+    summary = summarize(records, examples, output_quant=quant, clock_hz=clock)
     summary["resumed_from_journal"] = resumed
     run_report["accuracy"] = summary
     run_report.write()  # a report exists even if a later test fails

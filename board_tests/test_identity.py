@@ -5,11 +5,22 @@ import re
 import numpy as np
 import pytest
 
-from board_tests.client import input_crc
+from board_tests.client import BoardErrorReply, input_crc
 
 
 def test_board_answers_its_name(board):
     assert board.name() == "embbert-q"
+
+
+def test_model_is_ready(board, board_info, probe_ids):
+    """The firmware allocated the model's tensors: a load and one inference go through."""
+    try:
+        board.run_example(probe_ids)
+    except BoardErrorReply as e:
+        if "not ready" in e.message or "allocate" in e.message:
+            pytest.fail(f"the firmware cannot run the model: {e.message}; arena_size {board_info.get('arena_size')} B "
+                        "is probably too small on the device (rebuild with a larger ARENA=...)", pytrace=False)
+        raise
 
 
 def test_model_hash_matches_converter_output(board_info, model, run_report):
