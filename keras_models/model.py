@@ -10,6 +10,7 @@ from keras_models.layers import (
     CausalConvBranch,
     EfficientAttention,
     FirstToken,
+    GatherPositions,
     NanoEmbedder,
     RMSNorm,
     WeightedDifference,
@@ -49,24 +50,37 @@ def build_classifier(config: EmbBertConfig, num_outputs: int, folded: bool = Fal
     return keras.Model([token_ids, segment_ids], logits, name="embbert_classifier")
 
 
-def build_pretrainer(config: EmbBertConfig) -> keras.Model:
-    """EmbBERT with a masked-LM head (dense d→V at every position); the head is dropped for fine-tuning."""
+def build_pretrainer(config: EmbBertConfig, max_masked: int) -> keras.Model:
+    """EmbBERT with a masked-LM head: dense d→V at the `max_masked` positions given per sequence.
+
+    Inputs: token ids, segment ids and `masked_positions` (int32, `(batch, max_masked)`); the head runs only
+    on the gathered positions, as BERT does, which keeps the V-wide output small. Dropped for fine-tuning.
+    """
     token_ids, segment_ids = _inputs(config.seq_len)
+    positions = keras.Input((max_masked,), dtype="int32", name="masked_positions")
     x = encode(config, token_ids, segment_ids)
-    logits = keras.layers.Dense(config.vocab_size, name="mlm_logits")(x)
-    return keras.Model([token_ids, segment_ids], logits, name="embbert_pretrainer")
+    gathered = GatherPositions(name="mlm_gather")([x, positions])
+    logits = keras.layers.Dense(config.vocab_size, name="mlm_logits")(gathered)
+    return keras.Model([token_ids, segment_ids, positions], logits, name="embbert_pretrainer")
 
 
 def copy_encoder_weights(source: keras.Model, target: keras.Model) -> int:
     """Copies every encoder layer's weights from `source` to the same-named layer of `target`.
 
-    Returns the number of layers copied. Used to start fine-tuning from a pretrained encoder.
+    The position table is cut to the target's length when the target is shorter. Returns the number of
+    layers copied. Used to start fine-tuning from a pretrained encoder.
     """
     copied = 0
     for layer in source.layers:
-        if layer.weights and not layer.name.startswith(("mlm_", "logits")):
-            target.get_layer(layer.name).set_weights(layer.get_weights())
-            copied += 1
+        if not layer.weights or layer.name.startswith(("mlm_", "logits")):
+            continue
+        target_layer = target.get_layer(layer.name)
+        weights = [
+            w[: t.shape[0]] if "position_table" in v.name else w
+            for v, w, t in zip(layer.weights, layer.get_weights(), target_layer.weights)
+        ]
+        target_layer.set_weights(weights)
+        copied += 1
     return copied
 
 

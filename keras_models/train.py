@@ -71,10 +71,27 @@ def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, l
     return float(best)
 
 
+def load_pretrained_encoder(folder: Path, model) -> int:
+    """Copies a pretraining run's encoder (`<folder>/pretrained.h5`) into `model`."""
+    import json
+
+    from keras_models.config import EmbBertConfig
+    from keras_models.masking import max_masked_for
+    from keras_models.model import build_pretrainer, copy_encoder_weights
+
+    record_path = Path(folder) / "pretraining.json"
+    if not record_path.is_file():
+        raise FileNotFoundError(f"no pretraining run at {folder} (pretraining.json missing)")
+    config = EmbBertConfig.from_dict(json.loads(record_path.read_text())["config"])
+    pretrained = build_pretrainer(config, max_masked_for(config.seq_len))
+    pretrained.load_weights(str(Path(folder) / "pretrained.h5"))
+    return copy_encoder_weights(pretrained, model)
+
+
 def train(args) -> CheckpointInfo:
     from keras_models._keras import keras
     from keras_models.data import load_task
-    from keras_models.model import build_classifier, copy_encoder_weights, count_parameters, fold_for_deployment
+    from keras_models.model import build_classifier, count_parameters, fold_for_deployment
     from keras_models.quantization import quantize_model
     from keras_models.tokenizer import encode, load_tokenizer
 
@@ -108,11 +125,7 @@ def train(args) -> CheckpointInfo:
     model = build_classifier(config, task.num_outputs)
     log(f"EmbBERT {args.preset}: {count_parameters(model):,} parameters")
     if args.init and not (args.out / "state" / "float").exists():
-        from keras_models.model import build_pretrainer
-
-        pretrained = build_pretrainer(config.replace(seq_len=CheckpointInfo.load(args.init).config.seq_len))
-        pretrained.load_weights(str(Path(args.init) / "pretrained.weights.h5"))
-        log(f"initialised {copy_encoder_weights(pretrained, model)} layers from {args.init}")
+        log(f"initialised {load_pretrained_encoder(args.init, model)} layers from {args.init}")
     _stage(model, "float", data, args, args.epochs, args.lr, info, info.float_weights, log)
 
     float_model = load_float_model(info)

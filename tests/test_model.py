@@ -34,13 +34,14 @@ def test_classifier_and_regression_output_shapes():
 
 def test_pretrainer_predicts_the_vocabulary_at_every_position_and_shares_the_encoder():
     config = get_preset("tiny")
-    pretrainer = build_pretrainer(config)
-    assert pretrainer(_inputs(config)).shape == (3, config.seq_len, config.vocab_size)
-    classifier = build_classifier(config, 2)
+    pretrainer = build_pretrainer(config, 5)
+    positions = np.tile(np.arange(5, dtype=np.int32), (3, 1))
+    assert pretrainer(_inputs(config) + [positions]).shape == (3, 5, config.vocab_size)
+    classifier = build_classifier(config.replace(seq_len=16), 2)
     assert copy_encoder_weights(pretrainer, classifier) == 1 + 4 * config.num_layers
-    np.testing.assert_array_equal(
-        classifier.get_layer("embedder").get_weights()[0], pretrainer.get_layer("embedder").get_weights()[0]
-    )
+    source, target = pretrainer.get_layer("embedder").get_weights(), classifier.get_layer("embedder").get_weights()
+    np.testing.assert_array_equal(target[0], source[0])
+    np.testing.assert_array_equal(target[1], source[1][:16]), "position table cut to the shorter length"
 
 
 def test_folding_keeps_the_function_and_removes_the_lambdas():
