@@ -236,7 +236,10 @@ def _plots(folder: pathlib.Path, rep: dict) -> dict[str, pathlib.Path]:
     run = rep.get("run", {})
     unit = ("instructions (QEMU)" if run.get("emulated") else "synthetic cycles (fake board)" if run.get("fake")
             else "cycles")
-    thousands = FuncFormatter(lambda v, _: f"{v:,.0f}")
+    def count_formatter(values):
+        big = max(values) >= 1e6 if len(values) else False
+        return FuncFormatter(lambda v, _: f"{v / 1e6:,.3f} M" if big else f"{v:,.0f}")
+
     lat = rep.get("latency") or {}
     acc = rep.get("accuracy") or {}
     runs = lat.get("cycles")
@@ -257,7 +260,7 @@ def _plots(folder: pathlib.Path, rep: dict) -> dict[str, pathlib.Path]:
                 ax.set_xlabel(f"measured run (after {lat.get('warmup', 0)} warm-up)")
                 ax.set_ylabel(unit)
                 ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-                ax.yaxis.set_major_formatter(thousands)
+                ax.yaxis.set_major_formatter(count_formatter(s))
                 ax.set_title(f"{len(s)} runs of one input")
                 ax.set_xlim(-0.5, len(s) - 0.5)
             else:
@@ -267,7 +270,8 @@ def _plots(folder: pathlib.Path, rep: dict) -> dict[str, pathlib.Path]:
                     ax.set_xticks([0], [f"{s[0]:,.0f}"])
                 else:
                     ax.hist(s, bins=min(40, max(5, len(s) // 5)))
-                    ax.xaxis.set_major_formatter(thousands)
+                    ax.xaxis.set_major_formatter(count_formatter(s))
+                    ax.xaxis.set_major_locator(MaxNLocator(5))
                     ax.axvline(np.median(s), color="k", linestyle="--", label=f"median {np.median(s):,.0f}")
                     ax.legend(fontsize=8)
                 ax.set_xlabel(unit)

@@ -38,4 +38,7 @@ def test_arena_matches_converter_estimate(board, model):
     if not want:
         pytest.skip("model_settings.h gives no kArenaBytes")
     mem = board.mem()
-    assert mem["arena_used"] <= want
+    assert mem["arena_used"] <= want, (
+        f"the device needs {mem['arena_used']:,} B of arena, more than the converter's kArenaBytes {want:,} B "
+        f"(+{mem['arena_used'] - want:,} B, {board.info().get('kernels')} kernels): the firmware built with the "
+        "default arena cannot allocate this model")
