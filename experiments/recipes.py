@@ -1,0 +1,44 @@
+"""Fine-tuning recipes per task, and the paper's int8 numbers they are compared with."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    task: str
+    seq_len: int
+    epochs: int
+    lr: float = 1e-3
+    qat_epochs: int = 3
+    qat_lr: float = 1e-4
+    batch_size: int = 32
+    weight_decay: float = 0.01
+    paper: float | None = None  # the paper's int8 EmbBERT-Q result, in percent
+    paper_metric: str = "accuracy"
+
+
+RECIPES = {
+    r.task: r
+    for r in [
+        Recipe("snips", 64, 8, paper=97.9),
+        Recipe("emotion", 64, 10, paper=89.9),
+        Recipe("nlu", 64, 10, paper=94.1),
+        Recipe("limit", 128, 8, paper=74.1),
+        Recipe("cyberbullying", 128, 6, paper=86.6),
+        Recipe("imdb", 256, 5, paper=84.0),
+        Recipe("sst2", 64, 4, paper=81.0),
+        Recipe("cola", 64, 10, paper=10.7, paper_metric="mcc"),
+        Recipe("mrpc", 128, 10, paper=68.0, paper_metric="weighted f1 (we report binary f1)"),
+        Recipe("stsb", 128, 10, paper=49.3, paper_metric="spearman"),
+        Recipe("rte", 256, 10, paper=49.3),
+        Recipe("wnli", 128, 5),
+    ]
+}
+
+
+def get_recipe(task: str) -> Recipe:
+    if task not in RECIPES:
+        raise ValueError(f"no recipe for {task!r}; choose one of: {', '.join(RECIPES)}")
+    return RECIPES[task]
