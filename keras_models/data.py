@@ -140,3 +140,18 @@ def corpus_texts(names=("corpus/imdb_unsup", "corpus/wikitext2")) -> list[str]:
             raise FileNotFoundError(f"corpus not found: {path}")
         texts.extend(t for t in pd.read_parquet(path)["text"].astype(str) if t.strip())
     return texts
+
+
+def all_training_texts() -> list[str]:
+    """The unlabelled corpus plus every locally available task's train split (never the carved validation)."""
+    from keras_models.tasks import TASKS
+
+    texts = corpus_texts()
+    for name in TASKS:
+        try:
+            train = load_task(name).splits["train"]
+        except FileNotFoundError:
+            continue
+        texts.extend(train.texts)
+        texts.extend(train.pairs or [])
+    return texts

@@ -37,26 +37,13 @@ def chunk_documents(documents: list[list[int]], seq_len: int) -> np.ndarray:
     return np.array(rows, np.int32).reshape(-1, seq_len)
 
 
-def pretraining_texts() -> list[str]:
-    from keras_models.data import corpus_texts, load_task
-    from keras_models.tasks import TASKS
-
-    texts = corpus_texts()
-    for name in TASKS:
-        try:
-            split = load_task(name).splits["train"]
-        except FileNotFoundError:
-            continue
-        texts.extend(split.texts)
-        texts.extend(split.pairs or [])
-    return texts
-
-
 def _chunks(args, config: EmbBertConfig, tokenizer) -> np.ndarray:
     cache = args.out / f"chunks-L{config.seq_len}.npy"
     if cache.is_file():
         return np.load(cache)
-    texts = pretraining_texts()
+    from keras_models.data import all_training_texts
+
+    texts = all_training_texts()
     print(f"tokenizing {len(texts):,} texts")
     documents = [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
     chunks = chunk_documents(documents, config.seq_len)

@@ -9,22 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from keras_models.data import corpus_texts, load_task
+from keras_models.data import all_training_texts
 from keras_models.paths import TOKENIZER_PATH
-from keras_models.tasks import TASKS
 from keras_models.tokenizer import train_tokenizer
-
-
-def training_texts() -> list[str]:
-    texts = corpus_texts()
-    for name in TASKS:
-        try:
-            train = load_task(name).splits["train"]
-        except FileNotFoundError:
-            continue
-        texts.extend(train.texts)
-        texts.extend(train.pairs or [])
-    return texts
 
 
 def main(argv=None) -> int:
@@ -32,7 +19,7 @@ def main(argv=None) -> int:
     parser.add_argument("--vocab-size", type=int, default=8192)
     parser.add_argument("--out", type=Path, default=TOKENIZER_PATH)
     args = parser.parse_args(argv)
-    texts = training_texts()
+    texts = all_training_texts()
     print(f"training a {args.vocab_size}-token BPE on {len(texts):,} texts")
     tokenizer = train_tokenizer(texts, args.vocab_size)
     args.out.parent.mkdir(parents=True, exist_ok=True)
