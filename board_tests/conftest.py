@@ -197,10 +197,18 @@ def serial_log(opts):
     t0 = time.monotonic()
 
     def log(direction: str, line: str) -> None:
-        f.write(f"{time.monotonic() - t0:10.3f} {direction} {line[:300]}\n")
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in line[:300])
+        f.write(f"{time.monotonic() - t0:10.3f} {direction} {text}\n")
 
     yield log
     f.close()
+
+
+@pytest.fixture(autouse=True)
+def _mark_test_in_serial_log(request, serial_log):
+    """Each test's lines in serial.log follow a `# test <id>` line."""
+    serial_log("#", f"test {request.node.nodeid}")
+    yield
 
 
 @pytest.fixture(scope="session")

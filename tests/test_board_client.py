@@ -189,3 +189,21 @@ def test_board_hanging_in_a_long_infer_is_found_out_from_measured_speed(fake):
 def test_chunked_writes_still_frame_commands(fake):
     with BoardClient(fake.url, timeout=2.0, write_chunk=7, write_pause=0.001) as client:
         assert client.run_example(IDS).logits == _expected_logits(IDS)
+
+
+def test_link_proxy_relays_freezes_and_cuts(fake):
+    from board_tests.link_proxy import LinkProxy
+
+    with LinkProxy(fake.url) as proxy:
+        with BoardClient(proxy.url, timeout=0.5, retries=1, reconnect_timeout=2.0) as client:
+            assert client.run_example(IDS).logits == _expected_logits(IDS)
+            proxy.freeze()
+            t0 = time.monotonic()
+            with pytest.raises(BoardTimeout):
+                client.name()
+            assert time.monotonic() - t0 < 3.0
+            proxy.thaw()
+            assert client.name() == "embbert-q"
+            proxy.cut()
+            time.sleep(0.1)
+            assert client.name() == "embbert-q" and client.stats["reconnects"] == 1

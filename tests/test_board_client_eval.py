@@ -220,3 +220,28 @@ def test_evaluate_resumes_after_interruption(fake, tmp_path):
     client.close()
     assert sent == [0] and records[0]["input_crc"] == input_crc(ex2.token_ids[0], L)
     assert len(Journal(path, {})) == 6
+
+
+def test_regression_task_is_scored_with_spearman_on_dequantized_output(tmp_path):
+    with FakeBoard(seq_len=L, classes=1) as fake:
+        ex = dataclasses.replace(_examples(8), regression=True, metric="spearman", label_names=[],
+                                 labels=np.linspace(0, 5, 8))
+        client = BoardClient(fake.url, timeout=1.0).open()
+        host = lambda ids, seg: default_logits(np.asarray(ids, dtype="<i4"), 1)  # noqa: E731
+        records = evaluate(client, ex, host, Journal(tmp_path / "j.jsonl", {}), progress=False)
+        client.close()
+    s = summarize(records, ex, output_quant=(0.05, -10))
+    pred = [(r["device"][0] + 10) * 0.05 for r in records]
+    assert s["device"]["primary"]["name"] == "spearman"
+    assert s["device"]["spearman"] == pytest.approx(metrics.regression_scores(ex.labels, pred)["spearman"])
+    assert s["agreement"]["bit_exact"] == 8 and "confusion" not in s["device"]
+
+
+@pytest.mark.skipif(not (REPO / "tokenizer" / "embbert-bpe-8192.json").exists(), reason="no trained tokenizer")
+def test_pair_task_examples_are_tokenized_as_pairs():
+    from board_tests.data import load_examples
+
+    ex = load_examples("glue/mrpc", "validation", seq_len=64, limit=5)
+    assert len(ex) == 5 and ex.total > 5 and ex.pairs is not None and ex.metric == "f1"
+    assert ex.token_ids.shape == (5, 64) and all(4 in row for row in ex.token_ids.tolist())
+    assert np.array_equal(ex.segment_ids, np.stack([segment_ids(r) for r in ex.token_ids]))
