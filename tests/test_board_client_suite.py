@@ -72,8 +72,9 @@ def test_board_suite_against_fake_board(small_model, tmp_path):
     _check_report(folder, rep, small_model)
 
 
-def test_board_suite_on_qemu(small_model, tmp_path):
-    rc, out = _run_suite("qemu", small_model, tmp_path)
+@pytest.mark.parametrize("kernels", ["cmsis_nn", "reference"])
+def test_board_suite_on_qemu(small_model, tmp_path, kernels):
+    rc, out = _run_suite("qemu", small_model, tmp_path, "--kernels", kernels)
     if rc == 0 and "cannot be built here" in out:
         pytest.skip("firmware cannot be built here: " + out[out.index("cannot be built here"):][:400])
     assert rc == 0, out[-4000:]
@@ -82,6 +83,8 @@ def test_board_suite_on_qemu(small_model, tmp_path):
     assert rep["run"]["emulated"] and rep["run"]["cycle_source"] == "systick-icount"
     assert "not real Cortex-M4 cycles" in (folder / "report.md").read_text()
     assert rep["identity"]["golden_vectors"] > 0
-    if rep["run"]["kernels"] == "reference":
+    assert rep["run"]["kernels"] == kernels
+    if kernels == "reference":  # the firmware's contract: bit for bit with the host TFLM interpreter
         assert rep["accuracy"]["agreement"]["bit_exact"] == LIMIT
+        assert rep["identity"]["golden_bit_exact"] == rep["identity"]["golden_vectors"]
     assert rep["memory"]["static_ram_elf"] == rep["memory"]["static_ram"]
