@@ -327,10 +327,19 @@ def test_size_fails_when_arena_does_not_fit(environment):
     assert "overflowed" in r.stdout + r.stderr or "do not fit" in r.stdout + r.stderr
 
 
-@pytest.mark.parametrize("board", ["nucleo_f429zi"])
-def test_real_board_images_link(environment, board):
-    elf = build(board)
+@pytest.mark.parametrize("board, extra", [("nucleo_f429zi", {}), ("nano33ble", {"ROUTE": "baremetal"})])
+def test_real_board_images_link(environment, board, extra):
+    """Without the hardware: the images compile, link and fit (the tests above run their shared code)."""
+    elf = build(board, **extra)
     assert elf.exists() and elf.with_suffix(".bin").exists()
+    r = _make("size", f"BOARD={board}", f"MODEL={MODEL_DIR}", *[f"{k}={v}" for k, v in extra.items()])
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.skipif(shutil.which("arduino-cli") is not None, reason="arduino-cli is installed")
+def test_nano33ble_arduino_route_explains_missing_arduino_cli():
+    r = _make("BOARD=nano33ble")
+    assert r.returncode != 0 and "arduino-cli not found" in r.stderr and "ROUTE=baremetal" in r.stderr
 
 
 def test_unknown_board_is_a_clear_error():

@@ -34,7 +34,9 @@ def main():
     ap.add_argument("--elf", required=True)
     ap.add_argument("--board", required=True)
     ap.add_argument("--flash", type=int, required=True, help="flash bytes of the board")
-    ap.add_argument("--ram", type=int, required=True, help="RAM bytes of the board")
+    ap.add_argument("--ram", type=int, required=True, help="RAM bytes for data, arena (and stack)")
+    ap.add_argument("--stack-ram", type=int, default=0,
+                    help="bytes of a separate stack region (the Nucleo's CCM); 0: the stack is in --ram")
     ap.add_argument("--size-tool", default="arm-none-eabi-size")
     ap.add_argument("--nm-tool", default="arm-none-eabi-nm")
     args = ap.parse_args()
@@ -46,12 +48,13 @@ def main():
     text = sum(s.get(k, 0) for k in flash_sections)
     data, bss, stack = s.get(".data", 0), s.get(".bss", 0), s.get(".stack", 0)
     flash = text + data
-    ram = data + bss + stack
+    ram = data + bss + (0 if args.stack_ram else stack)
 
     def pct(a, b):
         return f"{100.0 * a / b:5.1f}%"
 
-    print(f"board {args.board}: flash {args.flash} bytes, RAM {args.ram} bytes")
+    separate = f" + {args.stack_ram} bytes for the stack" if args.stack_ram else ""
+    print(f"board {args.board}: flash {args.flash} bytes, RAM {args.ram} bytes{separate}")
     print(f"  flash  code {text - model:8d}  model {model:8d}  data init {data:6d}"
           f"  total {flash:8d}  {pct(flash, args.flash)}")
     print(f"  RAM    static (.data+.bss) {data + bss:8d}  of which arena {arena:8d}"
@@ -61,7 +64,12 @@ def main():
         print(f"size: image does not fit: {flash} > {args.flash} bytes of flash", file=sys.stderr)
         ok = False
     if ram > args.ram:
-        print(f"size: arena + static data + stack do not fit: {ram} > {args.ram} bytes of RAM", file=sys.stderr)
+        what = "arena + static data" + ("" if args.stack_ram else " + stack")
+        print(f"size: {what} do not fit: {ram} > {args.ram} bytes of RAM (over by {ram - args.ram})",
+              file=sys.stderr)
+        ok = False
+    if args.stack_ram and stack > args.stack_ram:
+        print(f"size: the stack does not fit: {stack} > {args.stack_ram} bytes", file=sys.stderr)
         ok = False
     return 0 if ok else 1
 

@@ -5,5 +5,6 @@ BOARD_SRCS := boards/common/stm32f4.cc boards/common/cycles_dwt.cc boards/common
 BOARD_DEFS := -DBOARD_NAME='"nucleo_f429zi"' -DSTM32_USART3_PD8_PD9 -DSTM32_HSE_BYPASS_180MHZ -DNUM_IRQS=91
 BOARD_FLASH_BYTES := 2097152
 # 192 KB SRAM for data and arena; the stack lives in the 64 KB CCM.
-BOARD_RAM_BYTES := 262144
+BOARD_RAM_BYTES := 196608
+BOARD_STACK_RAM_BYTES := 65536
 OPENOCD_CFG := board/st_nucleo_f4.cfg
