@@ -90,7 +90,9 @@ def summary_lines(rep: dict) -> list[str]:
     mem = rep.get("memory")
     if mem:
         out.append(f"memory: arena {_kb(mem.get('arena_used'))} used of {_kb(mem.get('arena_size'))}, stack "
-                   f"{_kb(mem.get('stack_used'))}, peak RAM {_kb(mem.get('peak_ram'))}, flash {_kb(mem.get('flash'))}")
+                   f"{_kb(mem.get('stack_used'))}, peak RAM {_kb(mem.get('peak_ram'))}, flash {_kb(mem.get('flash'))}"
+                   + (f" (model {mem['flash_model'] / 1024:.1f} KiB + code {mem['flash_code'] / 1024:.1f} KiB)"
+                      if mem.get("flash_model") is not None and mem.get("flash_code") is not None else ""))
     prof = rep.get("profile")
     if prof and prof.get("by_type"):
         top = ", ".join(f"{d['op']} {100 * d['share']:.0f}%" for d in prof["by_type"][:4])
@@ -196,7 +198,7 @@ def _markdown(rep: dict) -> str:
     else:
         md += ["| | bytes |", "|---|---|"]
         for k in ("arena_size", "arena_used", "stack_size", "stack_used", "static_ram", "static_ram_elf",
-                  "peak_ram", "ram_reserved", "flash", "flash_elf", "code", "model_bytes"):
+                  "peak_ram", "ram_reserved", "flash", "flash_elf", "flash_code", "flash_model"):
             if mem.get(k) is not None:
                 md.append(f"| {k} | {_kb(mem[k])} |")
         md += ["", mem.get("peak_ram_formula", ""), ""]

@@ -9,11 +9,13 @@ def test_memory(board, model, target, run_report):
     mem = board.mem()
     out = dict(mem)
     out["flash"] = mem.get("flash_used")
+    out["flash_model"] = mem["model_bytes"]
+    out["flash_code"] = mem["flash_used"] - mem["model_bytes"]  # firmware, TFLM, kernels, init data
     if target.elf and target.elf.exists():
         sizes = elf_sizes(target.elf)
         stack_sections = {k: v for k, v in sizes["sections"].items() if k in (".stack", ".heap", "._user_heap_stack")}
         out.update({"static_ram_elf": sizes["static_ram"] - sum(stack_sections.values()),
-                    "stack_sections": stack_sections, "flash_elf": sizes["flash"], "code": sizes["code"],
+                    "stack_sections": stack_sections, "flash_elf": sizes["flash"],
                     "elf_sections": sizes["sections"]})
     out["peak_ram"] = mem["static_ram"] + mem["stack_used"]
     out["ram_reserved"] = mem["static_ram"] + mem["stack_size"]
