@@ -4,7 +4,7 @@
 #
 #   scripts/arduino_library.sh <TFLM tree> <library dir> <cmsis_nn|reference> <TARGET_ARCH>
 #
-# The include paths of the third-party parts (flatbuffers, gemmlowp, ruy, CMSIS-NN) are not the
+# The include paths of the third-party parts (flatbuffers, gemmlowp, ruy, kissfft, CMSIS-NN) are not the
 # library's root: arduino.mk passes them with --build-property compiler.*.extra_flags.
 set -euo pipefail
 
@@ -19,8 +19,6 @@ options="TARGET=cortex_m_generic TARGET_ARCH=$arch TARGET_TOOLCHAIN_ROOT=$(dirna
 [[ "$kernels" == cmsis_nn ]] && options+=" OPTIMIZED_KERNEL_DIR=cmsis_nn"
 (cd "$tree" && python3 tensorflow/lite/micro/tools/project_generation/create_tflm_tree.py \
   --makefile_options="$options" --rename_cc_to_cpp "$lib.partial/src")
-# Not used by the firmware, and each would need more include paths: the signal library, kissfft.
-rm -rf "$lib.partial/src/signal" "$lib.partial/src/third_party/kissfft"
 # TFLM's cortex_m_generic timer needs a CMSIS 6 device header that mbed's CMSIS 5 lacks; the firmware
 # times with its own port (board_cycles), and the Arduino port defines these two functions.
 rm -f "$lib.partial/src/tensorflow/lite/micro/cortex_m_generic/micro_time.cpp"

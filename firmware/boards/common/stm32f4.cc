@@ -42,12 +42,14 @@ constexpr int kTxPin = 9, kRxPin = 10;
 constexpr uint32_t kSrRxne = 1u << 5, kSrTxe = 1u << 7, kSrOre = 1u << 3;
 constexpr uint32_t kBaud = 115200;
 
+constexpr uint32_t kHsiClock = 16000000u;
 #ifdef STM32_HSE_BYPASS_180MHZ
 constexpr uint32_t kSysclk = 180000000u, kUsartClock = kSysclk / 4;  // APB1 = HCLK / 4 = 45 MHz
 #else
-constexpr uint32_t kSysclk = 16000000u, kUsartClock = kSysclk;
+constexpr uint32_t kSysclk = kHsiClock, kUsartClock = kSysclk;
 #endif
 
+#ifdef STM32_HSE_BYPASS_180MHZ
 // Waits for `mask` in `reg`, but not forever: QEMU's RCC never sets ready bits.
 bool WaitFor(volatile uint32_t& reg, uint32_t mask, uint32_t value) {
   for (uint32_t i = 0; i < 1000000u; ++i) {
@@ -56,16 +58,16 @@ bool WaitFor(volatile uint32_t& reg, uint32_t mask, uint32_t value) {
   return false;
 }
 
-#ifdef STM32_HSE_BYPASS_180MHZ
-void ClockTo180MHz() {
+// False when the HSE or the PLL does not start: the core then stays on the 16 MHz HSI.
+bool ClockTo180MHz() {
   RCC_APB1ENR |= 1u << 28;   // PWREN
   PWR_CR |= 3u << 14;        // VOS scale 1
   RCC_CR |= (1u << 18) | (1u << 16);  // HSEBYP (ST-LINK MCO 8 MHz), HSEON
-  if (!WaitFor(RCC_CR, 1u << 17, 1u << 17)) return;  // no HSE: stay on HSI
+  if (!WaitFor(RCC_CR, 1u << 17, 1u << 17)) return false;  // no HSE: stay on HSI
   // PLL: 8 MHz / M 8 * N 360 / P 2 = 180 MHz; Q 7 (USB unused).
   RCC_PLLCFGR = 8u | (360u << 6) | (0u << 16) | (1u << 22) | (7u << 24);
   RCC_CR |= 1u << 24;  // PLLON
-  if (!WaitFor(RCC_CR, 1u << 25, 1u << 25)) return;
+  if (!WaitFor(RCC_CR, 1u << 25, 1u << 25)) return false;
   PWR_CR |= 1u << 16;  // over-drive: needed above 168 MHz
   WaitFor(PWR_CSR, 1u << 16, 1u << 16);
   PWR_CR |= 1u << 17;
@@ -74,7 +76,7 @@ void ClockTo180MHz() {
   // AHB /1, APB1 /4 (45 MHz), APB2 /2 (90 MHz), then switch to the PLL.
   RCC_CFGR = (RCC_CFGR & ~0xFCF3u) | (5u << 10) | (4u << 13);
   RCC_CFGR = (RCC_CFGR & ~3u) | 2u;
-  WaitFor(RCC_CFGR, 0xCu, 0x8u);
+  return WaitFor(RCC_CFGR, 0xCu, 0x8u);
 }
 #endif
 
@@ -94,8 +96,10 @@ const BoardInfo kBoardInfo = {BOARD_NAME, "cortex-m4f", SYSTICK_HZ, "systick-ico
 #endif
 
 void board_init() {
+  uint32_t usart_clock = kUsartClock;
 #ifdef STM32_HSE_BYPASS_180MHZ
-  ClockTo180MHz();
+  const bool fast = ClockTo180MHz();
+  if (!fast) usart_clock = kHsiClock;
 #endif
 #ifdef STM32_USART3_PD8_PD9
   RCC_AHB1ENR |= 1u << 3;   // GPIOD
@@ -107,9 +111,16 @@ void board_init() {
   SetAlternateFunction7(kTxPin);
   SetAlternateFunction7(kRxPin);
   GPIO_PUPDR = (GPIO_PUPDR & ~(3u << (2 * kRxPin))) | (1u << (2 * kRxPin));  // RX pull-up
-  USART_BRR = (kUsartClock + kBaud / 2) / kBaud;  // oversampling by 16: mantissa.fraction in one
+  USART_BRR = (usart_clock + kBaud / 2) / kBaud;  // oversampling by 16: mantissa.fraction in one
   USART_CR1 = (1u << 13) | (1u << 3) | (1u << 2);  // UE, TE, RE
   board_cycles_reset();
+#ifdef STM32_HSE_BYPASS_180MHZ
+  // Cycle counts stay right, but `info%` says 180 MHz: make the slow clock visible.
+  if (!fast) {
+    const char* msg = "m-log-no HSE clock: running on the 16 MHz HSI, not 180 MHz\r\n";
+    while (*msg) board_putc(*msg++);
+  }
+#endif
 }
 
 void board_putc(char c) {

@@ -13,12 +13,13 @@ ARDUINO_LIB := $(ARDUINO_LIBS)/tflite_micro_embbert
 ARDUINO_FLAGS := -DTF_LITE_STATIC_MEMORY -DTF_LITE_MCU_DEBUG_LOG -DNDEBUG -DKERNELS_NAME=\"$(KERNELS)\" \
   $(if $(filter cmsis_nn,$(KERNELS)),-DCMSIS_NN) $(if $(ARENA),-DARENA_BYTES=$(ARENA)) \
   -I$(ARDUINO_LIB)/src/third_party/flatbuffers/include -I$(ARDUINO_LIB)/src/third_party/gemmlowp \
-  -I$(ARDUINO_LIB)/src/third_party/ruy -I$(ARDUINO_LIB)/src/third_party/cmsis_nn \
+  -I$(ARDUINO_LIB)/src/third_party/ruy -I$(ARDUINO_LIB)/src/third_party/kissfft \
+  -I$(ARDUINO_LIB)/src/third_party/cmsis_nn \
   -I$(ARDUINO_LIB)/src/third_party/cmsis_nn/Include
 ARDUINO_PROPS := --build-property "compiler.cpp.extra_flags=$(ARDUINO_FLAGS)" \
   --build-property "compiler.c.extra_flags=$(ARDUINO_FLAGS)"
 
-.PHONY: check-arduino arduino-library sketch
+.PHONY: check-arduino arduino-library sketch arduino-check
 
 all: $(ARDUINO_BUILD)/embbert_q.ino.bin
 	@echo "firmware: $(ARDUINO_BUILD)/embbert_q.ino.bin (upload: make -C firmware flash BOARD=nano33ble PORT=$(PORT))"
@@ -50,3 +51,17 @@ size: $(ARDUINO_BUILD)/embbert_q.ino.bin
 
 flash: all
 	$(ARDUINO_CLI) upload --fqbn $(FQBN) -p $(PORT) --input-dir $(ARDUINO_BUILD) $(SKETCH)
+
+# Without arduino-cli: makes the Arduino library and the sketch, then checks with arm-none-eabi-g++ that
+# every library source and every sketch source except the Arduino port compiles with the flags
+# arduino-cli gets (syntax and includes only; mbed's headers are not available here).
+arduino-check: $(ARDUINO_LIB)/library.properties sketch
+	@cd $(ARDUINO_LIB)/src && find . -name '*.cpp' -o -name '*.c' | grep -v '/cmsis/' > $(ARDUINO_DIR)/sources.txt
+	@echo "arduino-check: $$(wc -l < $(ARDUINO_DIR)/sources.txt) library sources"
+	@cd $(ARDUINO_LIB)/src && xargs -P $(JOBS) -n 16 sh -c 'for f; do case $$f in \
+	  *.c) $(CC) $(CPU_FLAGS) -std=c11 -fsyntax-only $(ARDUINO_FLAGS) -I. $$f || exit 255;; \
+	  *) $(CXX) $(CPU_FLAGS) -std=gnu++17 -fno-rtti -fno-exceptions -fsyntax-only $(ARDUINO_FLAGS) -I. $$f || exit 255;; esac; done' sh \
+	  < $(ARDUINO_DIR)/sources.txt
+	@cd $(SKETCH) && for f in $$(ls *.cpp | grep -v board_arduino); do \
+	  $(CXX) $(CPU_FLAGS) -std=gnu++17 -fno-rtti -fno-exceptions -fsyntax-only $(ARDUINO_FLAGS) -I$(ARDUINO_LIB)/src $$f || exit 1; done
+	@echo "arduino-check: the TFLM Arduino library and the sketch's core compile with the Arduino flags"

@@ -44,7 +44,16 @@ void board_init() {
   board_cycles_reset();
 }
 
-void board_putc(char c) { Serial.write(static_cast<uint8_t>(c)); }
+// USB CDC sends a packet per write call: collect a line, send it whole.
+void board_putc(char c) {
+  static uint8_t line[64];
+  static size_t len = 0;
+  line[len++] = static_cast<uint8_t>(c);
+  if (c == '\n' || len == sizeof(line)) {
+    Serial.write(line, len);
+    len = 0;
+  }
+}
 
 int board_getc() {
   while (Serial.available() <= 0) {
