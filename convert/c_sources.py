@@ -90,7 +90,7 @@ def model_settings(settings: dict, label_names: list[str], source: str) -> str:
         "constexpr int32_t kPadId = 0;\nconstexpr int32_t kClsId = 2;\nconstexpr int32_t kSepId = 4;\n"
         f"constexpr float kOutputScale = {s['output_scale']!r}f;\n"
         f"constexpr int kOutputZeroPoint = {s['output_zero_point']};\n"
-        f"// Host TFLM minimum ({s['host_arena_bytes']} bytes), rounded up to 16; the 32-bit target needs less.\n"
+        f"// Host TFLM minimum ({s['host_arena_bytes']} bytes) plus a margin for CMSIS-NN scratch buffers.\n"
         f"constexpr int kArenaBytes = {s['arena_bytes']};\n\n"
         "#endif  // EMBBERT_MODEL_SETTINGS_H_\n"
     )
