@@ -24,6 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 import numpy as np  # noqa: E402
 
 from convert.boards import BOARDS, KB, fit, get_board  # noqa: E402
+from keras_models.checkpoint import repo_relative  # noqa: E402
 
 GOLDEN_COUNT = 8
 
@@ -35,7 +36,7 @@ def firmware_arena_bytes(host_minimum: int) -> int:
     L=64 graph needed 1.1 KB more on the device than the host minimum), while 32-bit pointers save a few KB.
     The firmware reports what it really used (`mem%`).
     """
-    return (host_minimum + max(16 * 1024, host_minimum // 4) + 255) // 256 * 256
+    return (host_minimum + max(16 * 1024, host_minimum // 8) + 255) // 256 * 256
 
 
 class UsageError(Exception):
@@ -155,7 +156,7 @@ def convert(args) -> int:
     _, cal_ids, cal_segments = encoded("train", args.calibration_samples, seed=0)
     if not trained:
         _calibrate_ranges(qat, cal_ids, cal_segments)
-    print(f"converting {info.folder} ({spec.name}, L={seq_len}, {count_parameters(float_model):,} parameters)")
+    print(f"converting {repo_relative(info.folder)} ({spec.name}, L={seq_len}, {count_parameters(float_model):,} parameters)")
     convert_started = time.time()
     model_bytes = convert_to_int8(qat, seq_len, (cal_ids, cal_segments))
     convert_seconds = time.time() - convert_started
@@ -208,7 +209,7 @@ def convert(args) -> int:
         "pair": spec.pair,
         "config": info.config.replace(seq_len=seq_len).to_dict(),
         "parameters": count_parameters(float_model),
-        "checkpoint": str(info.folder),
+        "checkpoint": repo_relative(info.folder),
         "tokenizer": str(Path(info.tokenizer).name),
         "ops": summary.ops,
         "op_counts": summary.op_counts,

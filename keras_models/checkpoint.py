@@ -52,7 +52,7 @@ class CheckpointInfo:
             "task": self.task.name,
             "label_names": self.label_names,
             "num_outputs": self.num_outputs,
-            "tokenizer": _repo_relative(self.tokenizer),
+            "tokenizer": repo_relative(self.tokenizer),
             "scores": self.scores,
             "history": self.history,
         }
@@ -82,7 +82,8 @@ class CheckpointInfo:
             raise CheckpointError(f"corrupt checkpoint {path}: {error}") from error
 
 
-def _repo_relative(path: str) -> str:
+def repo_relative(path) -> str:
+    """`path` relative to the repository when it lies inside it (no machine-specific paths in outputs)."""
     try:
         return str(Path(path).resolve().relative_to(REPO_ROOT))
     except ValueError:
