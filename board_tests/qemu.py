@@ -19,6 +19,10 @@ import subprocess
 
 # QEMU machine for each emulated board of firmware/boards/.
 MACHINES = {"qemu": "mps2-an386", "qemu_stm32": "netduinoplus2"}
+# Real boards whose port also runs on a QEMU machine, for tests: (machine, index of the serial port the
+# port uses). The Nucleo's STM32F4 port talks on USART3, netduinoplus2's third serial port; its image must
+# be linked with boards/nucleo_f429zi/linker_qemu.ld (QEMU has no CCM for the stack), and its DWT reads 0.
+STAND_INS = {"nucleo_f429zi": ("netduinoplus2", 2)}
 
 QEMU = os.environ.get("QEMU", "qemu-system-arm")
 
@@ -30,12 +34,17 @@ def qemu_available():
 
 def qemu_command(elf, board, chardev_fd=None, icount_shift=0):
     """The QEMU command line for `elf` on `board`; serial on the listening socket `chardev_fd`."""
-    if board not in MACHINES:
-        raise ValueError(f"not an emulated board: {board!r} (one of {sorted(MACHINES)})")
-    cmd = [QEMU, "-M", MACHINES[board], "-nographic", "-monitor", "none",
+    if board in MACHINES:
+        machine, serial_index = MACHINES[board], 0
+    elif board in STAND_INS:
+        machine, serial_index = STAND_INS[board]
+    else:
+        raise ValueError(f"not an emulated board: {board!r} (one of {sorted(MACHINES) + sorted(STAND_INS)})")
+    cmd = [QEMU, "-M", machine, "-nographic", "-monitor", "none",
            "-icount", f"shift={icount_shift},align=off,sleep=off",
            "-semihosting-config", "enable=on,target=native",
            "-kernel", str(elf)]
+    cmd += ["-serial", "null"] * serial_index
     if chardev_fd is None:
         cmd += ["-serial", "stdio"]
     else:

@@ -336,6 +336,25 @@ def test_real_board_images_link(environment, board, extra):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_nucleo_port_runs_on_netduinoplus2(environment):
+    """The Nucleo image's own code (USART3 on PD8/PD9, the clock setup and its HSI fallback) on QEMU's
+    STM32F405, linked with the stack in SRAM (QEMU has no CCM). QEMU has no DWT: cycles read 0."""
+    golden = environment
+    elf = build("nucleo_f429zi", LINKER_SCRIPT=FIRMWARE / "boards/nucleo_f429zi/linker_qemu.ld")
+    b = Board(elf, "nucleo_f429zi")
+    try:
+        assert b.boot == ["m-log-no HSE clock: running on the 16 MHz HSI, not 180 MHz", "m-boot-nucleo_f429zi"]
+        info = b.values("info", "m-info-")
+        assert info["cycle_source"] == "dwt" and info["clock_hz"] == "180000000"
+        vector = golden["vectors"][0]
+        b.load(vector["token_ids"])
+        cycles, logits = b.infer()
+        assert cycles == [0]
+        assert np.argmax(logits) == np.argmax(vector["logits"])
+    finally:
+        b.close()
+
+
 @pytest.mark.skipif(shutil.which("arduino-cli") is not None, reason="arduino-cli is installed")
 def test_nano33ble_arduino_route_explains_missing_arduino_cli():
     r = _make("BOARD=nano33ble")

@@ -70,8 +70,10 @@ def test_qemu_command_line_has_the_measured_flags():
     assert "shift=0,align=off,sleep=off" in text
     assert "enable=on,target=native" in text
     assert "-M netduinoplus2" in " ".join(qemu.qemu_command("fw.elf", "qemu_stm32"))
+    nucleo = " ".join(qemu.qemu_command("fw.elf", "nucleo_f429zi", chardev_fd=5))
+    assert "-M netduinoplus2 " in nucleo and "-serial null -serial null -chardev socket" in nucleo
     with pytest.raises(ValueError):
-        qemu.qemu_command("fw.elf", "nucleo_f429zi")
+        qemu.qemu_command("fw.elf", "nano33ble")
 
 
 def test_size_script_fails_when_the_image_does_not_fit(tmp_path):
