@@ -313,6 +313,31 @@ def test_hard_fault_is_reported(boot, environment, board):
     assert b.qemu.wait(timeout=10) == 1  # semihosting exit with a failure status
 
 
+def test_stack_overflow_is_reported(environment):
+    """With a stack too small for an inference, the MPU guard at its bottom turns the overflow into a
+    reported fault instead of silent corruption of the arena."""
+    golden = environment
+    elf = build("qemu", STACK=1024)  # boot needs ~0.8 KB, an inference ~1.2 KB
+    board = qemu.QemuBoard(elf, "qemu").start()
+    ser = serial.serial_for_url(board.url, timeout=30)
+    out = b""
+    try:
+        assert ser.read_until(b"m-ready\r\n").endswith(b"m-ready\r\n")
+        ser.write(f"load 1 {golden['vectors'][0]['token_ids'][0]:04x}%infer 1 0%".encode())
+        while b"stack overflow]" not in out:
+            c = ser.read(1)
+            if not c:
+                break
+            out += c
+    except serial.SerialException:  # QEMU exits after the report
+        pass
+    finally:
+        ser.close()
+    assert re.search(rb"e-\[hardfault pc=0x[0-9a-f]{8} .* stack overflow\]", out), out[-400:]
+    assert board.wait(timeout=10) == 1
+    board.stop()
+
+
 def test_size_report_fits(environment):
     build("qemu")
     r = _make("size", "BOARD=qemu", f"MODEL={MODEL_DIR}")

@@ -17,11 +17,19 @@
 #define SCB_MMFAR CM_REG(0xE000ED34u)
 #define SCB_BFAR CM_REG(0xE000ED38u)
 #define SCB_CPACR CM_REG(0xE000ED88u)
+#define SCB_SHCSR CM_REG(0xE000ED24u)
+#define MPU_CTRL CM_REG(0xE000ED94u)
+#define MPU_RNR CM_REG(0xE000ED98u)
+#define MPU_RBAR CM_REG(0xE000ED9Cu)
+#define MPU_RASR CM_REG(0xE000EDA0u)
 #define DEMCR CM_REG(0xE000EDFCu)
 #define DWT_CTRL CM_REG(0xE0001000u)
 #define DWT_CYCCNT CM_REG(0xE0001004u)
 
 #define ICSR_PENDSTSET (1u << 26)
+
+// The lowest kStackGuardBytes of the stack are an MPU no-access region: an overflow faults there.
+constexpr uint32_t kStackGuardBytes = 32;
 
 inline void cm_dsb_isb() { __asm__ volatile("dsb\n\tisb" ::: "memory"); }
 inline void cm_disable_irq() { __asm__ volatile("cpsid i" ::: "memory"); }

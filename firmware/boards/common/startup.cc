@@ -50,7 +50,15 @@ extern "C" void Reset_Handler() {
   for (uint32_t* dst = &__data_start__; dst < &__data_end__;) *dst++ = *src++;
   for (uint32_t* dst = &__bss_start__; dst < &__bss_end__;) *dst++ = 0;
   SCB_VTOR = reinterpret_cast<uint32_t>(g_vectors);
-  stack_paint(reinterpret_cast<uintptr_t>(&__stack_limit), reinterpret_cast<uintptr_t>(&__stack_top));
+  const uintptr_t guard = reinterpret_cast<uintptr_t>(&__stack_limit);
+  stack_paint(guard + kStackGuardBytes, reinterpret_cast<uintptr_t>(&__stack_top));
+  // MPU region 0: no access, never execute, over the guard; the default map elsewhere.
+  MPU_RNR = 0;
+  MPU_RBAR = guard;
+  MPU_RASR = (1u << 28) | (0u << 24) | (4u << 1) | 1u;  // XN, AP none, 2^(4+1) = 32 bytes, enabled
+  MPU_CTRL = (1u << 2) | 1u;                            // PRIVDEFENA, ENABLE
+  SCB_SHCSR |= 1u << 16;                                // MemManage faults get their own handler
+  cm_dsb_isb();
   __libc_init_array();
   main();
   board_halt(0);
@@ -58,7 +66,7 @@ extern "C" void Reset_Handler() {
 
 BoardMemory board_memory() {
   BoardMemory m;
-  m.stack_low = reinterpret_cast<uintptr_t>(&__stack_limit);
+  m.stack_low = reinterpret_cast<uintptr_t>(&__stack_limit) + kStackGuardBytes;
   m.stack_high = reinterpret_cast<uintptr_t>(&__stack_top);
   const uint32_t data = reinterpret_cast<uintptr_t>(&__data_end__) - reinterpret_cast<uintptr_t>(&__data_start__);
   const uint32_t bss = reinterpret_cast<uintptr_t>(&__bss_end__) - reinterpret_cast<uintptr_t>(&__bss_start__);
