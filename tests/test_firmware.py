@@ -67,6 +67,9 @@ def build(board, kernels="cmsis_nn", **extra):
     if key not in _builds:
         args = [f"BOARD={board}", f"KERNELS={kernels}", f"MODEL={MODEL_DIR}"]
         args += [f"{k}={v}" for k, v in extra.items()]
+        if any(k != "ROUTE" for k in extra):  # test-only variants stay out of the images others pick up
+            tag = "-".join(f"{k}-{pathlib.Path(str(v)).stem}" for k, v in sorted(extra.items()))
+            args.append(f"BUILD_DIR={REPO / 'build' / 'firmware-tests' / f'{board}-{kernels}-{tag}'}")
         r = _make(*args)
         if r.returncode != 0:
             log = (r.stdout + r.stderr)[-3000:]
