@@ -18,6 +18,8 @@ import zlib
 
 import numpy as np
 
+from keras_models.tokenizer import segment_ids_for as segment_ids  # the rule shared with the firmware
+
 from board_tests import metrics
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -135,17 +137,6 @@ class ModelArtifacts:
         if p.is_absolute():
             return p
         return REPO / p if (REPO / p).exists() else REPO / "tokenizer" / p.name
-
-
-def segment_ids(token_ids) -> np.ndarray:
-    """The shared rule: 0 for [PAD], 1 before the first [SEP] (id 4), 2 from it on."""
-    ids = np.asarray(token_ids, dtype=np.int32)
-    seg = np.ones_like(ids)
-    sep = np.nonzero(ids == 4)[0]
-    if len(sep):
-        seg[sep[0]:] = 2
-    seg[ids == 0] = 0
-    return seg
 
 
 class HostModel:

@@ -32,6 +32,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from keras_models.tokenizer import segment_ids_for
+
 MAX_LINE = 64  # extra characters beyond the longest legal load command
 
 
@@ -263,14 +265,6 @@ class FakeBoard:
         self._input = arr
         return [f"m-load-count={n}", f"m-load-crc={_crc(arr.tobytes())}"]
 
-    def segments(self, ids: np.ndarray) -> np.ndarray:
-        seg = np.ones_like(ids)
-        sep = np.nonzero(ids == 4)[0]
-        if len(sep):
-            seg[sep[0]:] = 2
-        seg[ids == 0] = 0
-        return seg
-
     def _infer(self, args: list[str]) -> list[str]:
         if len(args) != 2:
             raise _Reject("infer: expected <n> <w>")
@@ -280,7 +274,7 @@ class FakeBoard:
             raise _Reject("no input loaded")
         ids = self._input
         fn = self.logits_fn or (lambda t, s: default_logits(t, self.classes))
-        logits = [int(v) for v in fn(ids, self.segments(ids))]
+        logits = [int(v) for v in fn(ids, segment_ids_for(ids))]
         cycles = 100000 + self.cycles_per_token * int(np.count_nonzero(ids))
         out = [f"m-run-{i}-cycles={cycles + (i % 3)}" for i in range(n)]
         out += ["m-logits=" + ",".join(str(v) for v in logits),

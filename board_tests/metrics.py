@@ -18,13 +18,14 @@ import numpy as np
 from scipy import stats
 from sklearn import metrics as skm
 
-TASK_METRICS = {"cola": "mcc", "mrpc": "f1", "stsb": "spearman"}
-
-
 def metric_for(task: str | None) -> str:
-    """The metric a task is scored with, from its name ("glue/cola" -> "mcc")."""
-    name = (task or "").rstrip("/").split("/")[-1].lower().replace("-", "").replace("_", "")
-    return TASK_METRICS.get(name, "accuracy")
+    """The metric a task is scored with, from its name ("glue/cola" -> "mcc"); accuracy for unknown tasks."""
+    from keras_models.tasks import get_task
+
+    try:
+        return get_task(task or "").metric
+    except ValueError:
+        return "accuracy"
 
 
 def classification_scores(y_true: Sequence[int], y_pred: Sequence[int], labels: Sequence[str],
