@@ -59,9 +59,15 @@ def reproduce(task: str, init: Path | None, board: str | None) -> dict:
 
 
 def _board_score(report: dict) -> dict:
-    accuracy = report.get("accuracy", {})
-    primary = accuracy.get("primary", {})
-    return {"value": primary.get("value"), "examples": accuracy.get("n")}
+    accuracy = report["accuracy"]
+    agreement = accuracy["agreement"]
+    return {
+        "value": accuracy["device"]["primary"]["value"],
+        "examples": accuracy["n"],
+        "bit_exact": agreement["bit_exact"],
+        "argmax_agreement": agreement["argmax_agree_rate"],
+        "cycles_median": report.get("latency", {}).get("cycles_median"),
+    }
 
 
 def write_table(rows: list[dict]) -> None:
