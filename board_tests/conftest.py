@@ -156,7 +156,7 @@ def target(opts, model):
         host = HostModel(model.tflite_bytes)
         fake = FakeBoard(seq_len=model.seq_len, vocab=model.vocab, classes=model.num_classes,
                          model_hash=model.hash, model_name=model.name, model_bytes=len(model.tflite_bytes),
-                         arena_size=int(model.settings.get("kArenaBytes", 65536)),
+                         arena_size=model.arena_bytes,
                          logits_fn=lambda ids, seg: host.run(ids, seg)).start()
         yield Target(fake.url, "fake", emulated=True, fake=fake)
         fake.stop()

@@ -18,15 +18,6 @@ import numpy as np
 from scipy import stats
 from sklearn import metrics as skm
 
-def metric_for(task: str | None) -> str:
-    """The metric a task is scored with, from its name ("glue/cola" -> "mcc"); accuracy for unknown tasks."""
-    from keras_models.tasks import get_task
-
-    try:
-        return get_task(task or "").metric
-    except ValueError:
-        return "accuracy"
-
 
 def classification_scores(y_true: Sequence[int], y_pred: Sequence[int], labels: Sequence[str],
                           metric: str = "accuracy") -> dict:

@@ -36,9 +36,7 @@ def test_memory(board, model, target, run_report):
 
 
 def test_arena_matches_converter_estimate(board, model):
-    want = model.settings.get("kArenaBytes")
-    if not want:
-        pytest.skip("model_settings.h gives no kArenaBytes")
+    want = model.arena_bytes
     mem = board.mem()
     assert mem["arena_used"] <= want, (
         f"the device needs {mem['arena_used']:,} B of arena, more than the converter's kArenaBytes {want:,} B "

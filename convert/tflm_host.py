@@ -31,12 +31,21 @@ class HostModel:
         self.model_bytes = model_bytes
         self._interpreter = runtime.Interpreter.from_bytes(model_bytes, arena_size=arena_size)
 
-    def run(self, token_ids: np.ndarray, segment_ids: np.ndarray) -> np.ndarray:
-        """Returns the int8 logits of one example (ids of shape (L,))."""
-        self._interpreter.set_input(np.asarray(token_ids, np.int32)[np.newaxis], 0)
-        self._interpreter.set_input(np.asarray(segment_ids, np.int32)[np.newaxis], 1)
+    def run(self, token_ids: np.ndarray, segment_ids: np.ndarray | None = None) -> np.ndarray:
+        """Returns the int8 logits of one example (ids of shape (L,); segment ids derived when not given)."""
+        if segment_ids is None:
+            from keras_models.tokenizer import segment_ids_for
+
+            segment_ids = segment_ids_for(token_ids)
+        self._interpreter.set_input(np.asarray(token_ids, np.int32).reshape(1, -1), 0)
+        self._interpreter.set_input(np.asarray(segment_ids, np.int32).reshape(1, -1), 1)
         self._interpreter.invoke()
         return np.array(self._interpreter.get_output(0)[0], dtype=np.int8)
+
+    def output_quant(self) -> tuple[float, int]:
+        """(scale, zero point) of the int8 logits."""
+        q = self._interpreter.get_output_details(0)["quantization_parameters"]
+        return float(q["scales"][0]), int(q["zero_points"][0])
 
     def run_batch(self, token_ids: np.ndarray, segment_ids: np.ndarray, progress=None) -> np.ndarray:
         rows = range(len(token_ids))

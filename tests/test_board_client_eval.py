@@ -15,7 +15,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from board_tests import metrics  # noqa: E402
-from board_tests.artifacts import parse_settings_header, segment_ids  # noqa: E402
+from board_tests.artifacts import ModelArtifacts, segment_ids  # noqa: E402
 from board_tests.client import BoardClient, input_crc  # noqa: E402
 from board_tests.data import Examples  # noqa: E402
 from board_tests.elf import elf_sizes  # noqa: E402
@@ -28,13 +28,6 @@ L = 16
 
 
 # -- metrics -------------------------------------------------------------------------------------------
-def test_metric_follows_the_task():
-    assert metrics.metric_for("glue/cola") == "mcc"
-    assert metrics.metric_for("mrpc") == "f1"
-    assert metrics.metric_for("glue/stsb") == "spearman"
-    assert metrics.metric_for("snips") == "accuracy"
-
-
 def test_classification_scores():
     y, p = [0, 0, 1, 1, 1, 2], [0, 1, 1, 1, 0, 2]
     s = metrics.classification_scores(y, p, ["a", "b", "c"], "accuracy")
@@ -126,14 +119,13 @@ def test_report_files_and_summary(tmp_path):
 
 
 # -- converter outputs ---------------------------------------------------------------------------------
-def test_settings_header_and_segment_rule():
-    hdr = ('constexpr const char* kModelName = "m-L64";\nconstexpr uint32_t kModelHash = 0xf3e375b1u;\n'
-           'constexpr int kSeqLen = 64;\nconstexpr float kOutputScale = 0.0178f;\n'
-           'constexpr const char* kLabelNames[] = {"a", "b"};\n')
-    s = parse_settings_header(hdr)
-    assert s["kModelName"] == "m-L64" and s["kModelHash"] == 0xF3E375B1 and s["kSeqLen"] == 64
-    assert s["kOutputScale"] == pytest.approx(0.0178) and s["kLabelNames"] == ["a", "b"]
+def test_segment_rule():
     assert segment_ids([2, 7, 4, 9, 4, 0]).tolist() == [1, 1, 2, 2, 2, 0]
+
+
+def test_missing_converter_output_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="model.tflite, model_info.json, golden.json not found: run the conv"):
+        ModelArtifacts(tmp_path)
 
 
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
