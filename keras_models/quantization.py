@@ -8,6 +8,8 @@ The scheme skips tfmot's default fake-quant after input layers, which would turn
 
 from __future__ import annotations
 
+import numpy as np
+
 from keras_models._keras import keras
 from keras_models.layers import (
     CausalConvBranch,
@@ -125,3 +127,30 @@ def quantize_model(deployed: keras.Model) -> keras.Model:
         annotated = keras.models.clone_model(deployed, clone_function=annotate)
         annotated.set_weights(deployed.get_weights())
         return tfmot.quantization.keras.quantize_apply(annotated, scheme=EmbBertQuantizeScheme())
+
+
+def calibrate_output_ranges(quantized: keras.Model, deployed: keras.Model, inputs, batch_size: int = 64) -> int:
+    """Sets each layer's output quantizer range to what the float `deployed` model really produces on `inputs`.
+
+    tfmot starts every range at [-6, 6]: activation ranges then move with a 0.999 moving average, so
+    without this the first QAT epoch trains against ranges far from the real ones, and weight ranges are
+    only set by a training-mode call. Returns the number of layers calibrated.
+    """
+    ranges = {
+        v.name.split("/")[0][len("quant_"):]: v
+        for v in quantized.non_trainable_weights
+        if v.name.split("/")[-1].startswith(("output_min", "output_max"))
+    }
+    names = sorted({name for name in ranges})
+    probe = keras.Model(deployed.inputs, [deployed.get_layer(name).output for name in names])
+    outputs = probe.predict(inputs, batch_size=batch_size, verbose=0)
+    for name, values in zip(names, outputs if len(names) > 1 else [outputs]):
+        low, high = min(float(np.min(values)), 0.0), max(float(np.max(values)), 0.0)
+        for variable in quantized.non_trainable_weights:
+            if variable.name.startswith(f"quant_{name}/output_min"):
+                variable.assign(low)
+            elif variable.name.startswith(f"quant_{name}/output_max"):
+                variable.assign(high)
+    # One training-mode call sets the weight ranges (last value); it moves the activation ranges by 0.1%.
+    quantized([x[:batch_size] for x in inputs], training=True)
+    return len(names)

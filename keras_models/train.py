@@ -20,9 +20,15 @@ from keras_models.checkpoint import CheckpointError, CheckpointInfo, load_float_
 from keras_models.config import PRESETS, get_preset
 from keras_models.paths import TOKENIZER_PATH
 
+CALIBRATION_EXAMPLES = 1024
 
-def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, log):
-    """Trains `model` for `epochs`, resuming from `<out>/state/<name>`; keeps the best epoch's weights."""
+
+def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, log, score_start=False):
+    """Trains `model` for `epochs`, resuming from `<out>/state/<name>`; keeps the best epoch's weights.
+
+    With `score_start`, the model as it starts (epoch 0) is scored and kept too, so that the stage never
+    ends worse than it began.
+    """
     from keras_models._keras import keras, tf
     from keras_models.metrics import predictions_from_logits, score
 
@@ -44,6 +50,20 @@ def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, l
 
     (train_x, train_y), (val_x, val_y) = data
     verbose = 1 if sys.stdout.isatty() else 2
+
+    def validation_score():
+        logits = model.predict(val_x, batch_size=256, verbose=0)
+        return score(spec.metric, val_y, predictions_from_logits(logits, spec.regression))
+
+    if score_start and not manager.latest_checkpoint:
+        value = validation_score()
+        best.assign(value)
+        model.save_weights(str(weights_path))
+        info.history.append({"stage": name, "epoch": 0, f"val_{spec.metric}": value})
+        info.scores[f"{name}_val_{spec.metric}"] = value
+        manager.save()
+        info.save()
+        log(f"[{name}] before training: val {spec.metric} {value:.4f}")
     while int(epoch) < epochs:
         current = int(epoch)
         order = np.random.default_rng([args.seed, current]).permutation(len(train_y))
@@ -53,8 +73,7 @@ def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, l
             [x[order] for x in train_x], train_y[order], batch_size=args.batch_size, epochs=1,
             shuffle=False, verbose=verbose,
         )
-        logits = model.predict(val_x, batch_size=256, verbose=0)
-        value = score(spec.metric, val_y, predictions_from_logits(logits, spec.regression))
+        value = validation_score()
         improved = value > float(best)
         if improved:
             best.assign(value)
@@ -92,7 +111,7 @@ def train(args) -> CheckpointInfo:
     from keras_models._keras import keras
     from keras_models.data import load_task
     from keras_models.model import build_classifier, count_parameters, fold_for_deployment
-    from keras_models.quantization import quantize_model
+    from keras_models.quantization import calibrate_output_ranges, quantize_model
     from keras_models.tokenizer import encode, load_tokenizer
 
     log = print
@@ -128,9 +147,13 @@ def train(args) -> CheckpointInfo:
         log(f"initialised {load_pretrained_encoder(args.init, model)} layers from {args.init}")
     _stage(model, "float", data, args, args.epochs, args.lr, info, info.float_weights, log)
 
-    float_model = load_float_model(info)
-    qat_model = quantize_model(fold_for_deployment(float_model, config))
-    _stage(qat_model, "qat", data, args, args.qat_epochs, args.qat_lr, info, info.qat_weights, log)
+    deployed = fold_for_deployment(load_float_model(info), config)
+    qat_model = quantize_model(deployed)
+    if not (args.out / "state" / "qat").exists():
+        rows = np.random.default_rng(args.seed).permutation(len(data[0][1]))[:CALIBRATION_EXAMPLES]
+        calibration = [x[np.sort(rows)] for x in data[0][0]]
+        log(f"[qat] calibrated {calibrate_output_ranges(qat_model, deployed, calibration)} activation ranges")
+    _stage(qat_model, "qat", data, args, args.qat_epochs, args.qat_lr, info, info.qat_weights, log, score_start=True)
     log(f"done: {info.scores}")
     return info
 
