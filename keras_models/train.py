@@ -23,11 +23,11 @@ from keras_models.paths import TOKENIZER_PATH
 CALIBRATION_EXAMPLES = 1024
 
 
-def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, log, score_start=False):
+def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, log, score_start=False) -> int:
     """Trains `model` for `epochs`, resuming from `<out>/state/<name>`; keeps the best epoch's weights.
 
     With `score_start`, the model as it starts (epoch 0) is scored and kept too, so that the stage never
-    ends worse than it began.
+    ends worse than it began. Returns the number of epochs trained in this call.
     """
     from keras_models._keras import keras, tf
     from keras_models.metrics import predictions_from_logits, score
@@ -64,6 +64,7 @@ def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, l
         manager.save()
         info.save()
         log(f"[{name}] before training: val {spec.metric} {value:.4f}")
+    trained = 0
     while int(epoch) < epochs:
         current = int(epoch)
         order = np.random.default_rng([args.seed, current]).permutation(len(train_y))
@@ -87,7 +88,19 @@ def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, l
         manager.save()
         info.save()
         log(f"[{name}] epoch {current + 1}: val {spec.metric} {value:.4f}{' (best)' if improved else ''}")
-    return float(best)
+        trained += 1
+    return trained
+
+
+def _reset_stage(info: CheckpointInfo, name: str, weights_path: Path) -> None:
+    """Forgets a stage built on an earlier result of the stage before it."""
+    import shutil
+
+    shutil.rmtree(info.folder / "state" / name, ignore_errors=True)
+    weights_path.unlink(missing_ok=True)
+    info.history = [h for h in info.history if h["stage"] != name]
+    info.scores = {k: v for k, v in info.scores.items() if not k.startswith(f"{name}_")}
+    info.save()
 
 
 def load_pretrained_encoder(folder: Path, model) -> int:
@@ -145,7 +158,11 @@ def train(args) -> CheckpointInfo:
     log(f"EmbBERT {args.preset}: {count_parameters(model):,} parameters")
     if args.init and not (args.out / "state" / "float").exists():
         log(f"initialised {load_pretrained_encoder(args.init, model)} layers from {args.init}")
-    _stage(model, "float", data, args, args.epochs, args.lr, info, info.float_weights, log)
+    if _stage(model, "float", data, args, args.epochs, args.lr, info, info.float_weights, log) and (
+        info.folder / "state" / "qat"
+    ).exists():
+        log("[qat] the float model changed: quantization-aware training starts again")
+        _reset_stage(info, "qat", info.qat_weights)
 
     deployed = fold_for_deployment(load_float_model(info), config)
     qat_model = quantize_model(deployed)

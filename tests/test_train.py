@@ -29,10 +29,12 @@ def test_rerun_resumes_without_repeating_finished_epochs(tmp_path, capsys, conft
     first = json.loads((out / "checkpoint.json").read_text())["history"]
     capsys.readouterr()
     assert train.main(ARGS + ["--epochs", "2", "--qat-epochs", "0", "--out", str(out)]) == 0
-    assert "[float] resuming after epoch 1" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert "[float] resuming after epoch 1" in output
+    assert "the float model changed: quantization-aware training starts again" in output
     history = json.loads((out / "checkpoint.json").read_text())["history"]
     assert history[0] == first[0]
-    assert [(h["stage"], h["epoch"]) for h in history] == [("float", 1), ("float", 2)]
+    assert [(h["stage"], h["epoch"]) for h in history] == [("float", 1), ("float", 2), ("qat", 0)]
 
 
 def test_a_different_run_in_the_same_folder_is_refused(tiny_checkpoint, capsys):
