@@ -108,16 +108,20 @@ def main(argv=None) -> int:
         parser.error("name a task or pass --all")
     results_path = RESULTS_DIR / "results.json"
     rows = {r["task"]: r for r in json.loads(results_path.read_text())} if results_path.is_file() else {}
+    failed = []
     for task in tasks:
         started = time.time()
         try:
             rows[task] = reproduce(task, args.init, None if args.no_board else args.board)
         except (subprocess.CalledProcessError, ValueError) as error:
             print(f"error: {task}: {error}", file=sys.stderr)
-            return 1
+            failed.append(task)
+            continue
         rows[task]["wall_seconds"] = round(time.time() - started)
         write_table([rows[t] for t in RECIPES if t in rows])
-    return 0
+    if failed:
+        print(f"error: failed: {', '.join(failed)}; the table holds the others", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
