@@ -63,20 +63,17 @@ def summarize(records: list[dict], examples: Examples, output_quant: tuple[float
     labels = [r["label"] for r in records]
     out: dict = {"task": examples.task, "split": examples.split, "source": examples.source,
                  "n": len(records), "split_total": examples.total, "metric": examples.metric}
-    if examples.regression:
-        pred = [float(metrics.dequantize(d, *output_quant)[0]) for d in device]
-        out["device"] = metrics.regression_scores(labels, pred)
-    else:
-        pred = [int(np.argmax(d)) for d in device]
-        out["device"] = metrics.classification_scores(labels, pred, examples.label_names, examples.metric)
+
+    def scores(outputs):
+        if examples.regression:
+            return metrics.regression_scores(labels, [float(metrics.dequantize(o, *output_quant)[0]) for o in outputs])
+        predictions = [int(np.argmax(o)) for o in outputs]
+        return metrics.classification_scores(labels, predictions, examples.label_names, examples.metric)
+
+    out["device"] = scores(device)
     hosts = [r["host"] for r in records if r.get("host") is not None]
     if len(hosts) == len(records) and records:
-        if examples.regression:
-            hpred = [float(metrics.dequantize(h, *output_quant)[0]) for h in hosts]
-            out["host"] = metrics.regression_scores(labels, hpred)
-        else:
-            hpred = [int(np.argmax(h)) for h in hosts]
-            out["host"] = metrics.classification_scores(labels, hpred, examples.label_names, examples.metric)
+        out["host"] = scores(hosts)
         out["agreement"] = metrics.agreement(device, hosts)
         out["agreement"]["differing_examples"] = [r["index"] for r in records if r["device"] != r["host"]][:50]
     out["example_latency"] = metrics.latency_stats([r["cycles"] for r in records], clock_hz)

@@ -226,6 +226,14 @@ def _markdown(rep: dict) -> str:
     return "\n".join(md)
 
 
+def _save(fig, path: pathlib.Path) -> pathlib.Path:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def _plots(folder: pathlib.Path, rep: dict) -> dict[str, pathlib.Path]:
     import matplotlib
 
@@ -284,9 +292,7 @@ def _plots(folder: pathlib.Path, rep: dict) -> dict[str, pathlib.Path]:
                 else "fake board: synthetic" if run.get("fake") else f"at {_fmt(run.get('clock_hz'))} Hz")
         fig.suptitle(f"Latency ({note})")
         fig.tight_layout()
-        out["latency"] = folder / "latency.png"
-        fig.savefig(out["latency"], dpi=110)
-        plt.close(fig)
+        out["latency"] = _save(fig, folder / "latency.png")
 
     prof = rep.get("profile") or {}
     rows = prof.get("by_type")
@@ -302,9 +308,7 @@ def _plots(folder: pathlib.Path, rep: dict) -> dict[str, pathlib.Path]:
         ax.set_xlim(0, max(shares) * 1.45)
         ax.set_title(f"Per-op profile: {prof.get('total', 0):,} {unit} in total")
         fig.tight_layout()
-        out["profile"] = folder / "profile.png"
-        fig.savefig(out["profile"], dpi=110)
-        plt.close(fig)
+        out["profile"] = _save(fig, folder / "profile.png")
 
     dev = acc.get("device") or {}
     cm = dev.get("confusion")
@@ -327,7 +331,5 @@ def _plots(folder: pathlib.Path, rep: dict) -> dict[str, pathlib.Path]:
         ax.set_title(f"{acc.get('task')}/{acc.get('split')} on device: {p.get('name')} {p.get('value', float('nan')):.3f}")
         fig.colorbar(im, ax=ax, fraction=0.046)
         fig.tight_layout()
-        out["confusion"] = folder / "confusion.png"
-        fig.savefig(out["confusion"], dpi=110)
-        plt.close(fig)
+        out["confusion"] = _save(fig, folder / "confusion.png")
     return out
