@@ -70,6 +70,11 @@ def _board_score(report: dict) -> dict:
     }
 
 
+def read_rows() -> dict[str, dict]:
+    path = RESULTS_DIR / "results.json"
+    return {r["task"]: r for r in json.loads(path.read_text())} if path.is_file() else {}
+
+
 def write_table(rows: list[dict]) -> None:
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
@@ -106,18 +111,19 @@ def main(argv=None) -> int:
     tasks = list(RECIPES) if args.all else args.tasks
     if not tasks:
         parser.error("name a task or pass --all")
-    results_path = RESULTS_DIR / "results.json"
-    rows = {r["task"]: r for r in json.loads(results_path.read_text())} if results_path.is_file() else {}
     failed = []
     for task in tasks:
         started = time.time()
         try:
-            rows[task] = reproduce(task, args.init, None if args.no_board else args.board)
+            row = reproduce(task, args.init, None if args.no_board else args.board)
         except (subprocess.CalledProcessError, ValueError) as error:
             print(f"error: {task}: {error}", file=sys.stderr)
             failed.append(task)
             continue
-        rows[task]["wall_seconds"] = round(time.time() - started)
+        row["wall_seconds"] = round(time.time() - started)
+        # Re-read before writing, so that runs of different tasks side by side keep each other's rows.
+        rows = read_rows()
+        rows[task] = row
         write_table([rows[t] for t in RECIPES if t in rows])
     if failed:
         print(f"error: failed: {', '.join(failed)}; the table holds the others", file=sys.stderr)
