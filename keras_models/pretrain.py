@@ -19,21 +19,39 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_models.config import CLS_ID, PAD_ID, PRESETS, EmbBertConfig, get_preset
+from keras_models.config import CLS_ID, PAD_ID, PRESETS, SEP_ID, EmbBertConfig, get_preset
 from keras_models.paths import TOKENIZER_PATH
 
 MIN_CHUNK_TOKENS = 8
 
 
 def chunk_documents(documents: list[list[int]], seq_len: int) -> np.ndarray:
-    """Cuts token lists into `[CLS]`-led rows of `seq_len` ids, right-padded; drops pieces under 8 tokens."""
+    """Packs token lists into `[CLS]`-led rows of `seq_len` ids, as RoBERTa packs full sentences.
+
+    A long document fills rows of its own; short documents, and the tail of a long one, share a row,
+    separated by `[SEP]`, so that little of each row is padding (task utterances are often ~10 tokens).
+    The last shared row is right-padded; pieces under 8 tokens are dropped.
+    """
     body = seq_len - 1
-    rows = []
+    rows, shared = [], []
+
+    def close_shared():
+        if shared:
+            rows.append([CLS_ID] + shared + [PAD_ID] * (body - len(shared)))
+            shared.clear()
+
     for ids in documents:
         for start in range(0, len(ids), body):
-            piece = ids[start : start + body]
-            if len(piece) >= MIN_CHUNK_TOKENS:
-                rows.append([CLS_ID] + piece + [PAD_ID] * (body - len(piece)))
+            piece = list(ids[start : start + body])
+            if len(piece) < MIN_CHUNK_TOKENS:
+                continue
+            if len(piece) == body:
+                rows.append([CLS_ID] + piece)
+                continue
+            if len(shared) + len(piece) + (1 if shared else 0) > body:
+                close_shared()
+            shared.extend(([SEP_ID] if shared else []) + piece)
+    close_shared()
     return np.array(rows, np.int32).reshape(-1, seq_len)
 
 
@@ -91,7 +109,10 @@ def pretrain(args) -> dict:
 
     def save(loss):
         x, y, w = batch_at(held_out, [args.seed, 0])
-        held_loss, held_accuracy = model.evaluate(x, y, sample_weight=w, batch_size=64, verbose=0)
+        # One batch, divided by the share of real slots: the mean loss over the masked tokens themselves
+        # (Keras averages over every slot, padding slots of the position list included).
+        held_loss, held_accuracy = model.evaluate(x, y, sample_weight=w, batch_size=len(held_out), verbose=0)
+        held_loss /= float(np.mean(w))
         record["steps"] = int(step)
         record["tokens"] = int(step) * args.batch_size * config.seq_len
         record["history"].append({"step": int(step), "train_loss": loss, "held_out_loss": held_loss,
@@ -113,7 +134,7 @@ def pretrain(args) -> dict:
         rows = chunks[order[index * args.batch_size : (index + 1) * args.batch_size]]
         x, y, w = batch_at(rows, [args.seed, 1, current])
         loss, _ = model.train_on_batch(x, y, sample_weight=w)
-        losses.append(loss)
+        losses.append(loss / float(np.mean(w)))
         step.assign(current + 1)
         progress.update(1)
         progress.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")

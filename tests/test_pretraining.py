@@ -27,11 +27,17 @@ def test_masking_follows_bert():
     assert np.array_equal(corrupted[untouched], ids[untouched])
 
 
-def test_chunks_start_with_cls_and_drop_short_pieces():
-    chunks = chunk_documents([list(range(10, 40)), [5, 6, 7]], seq_len=16)
-    assert chunks.tolist() == [[CLS_ID] + list(range(10, 25)), [CLS_ID] + list(range(25, 40))]
-    padded = chunk_documents([list(range(10, 20))], seq_len=16)
-    assert padded.tolist() == [[CLS_ID] + list(range(10, 20)) + [PAD_ID] * 5]
+def test_chunks_pack_short_documents_and_split_long_ones():
+    long, short, tiny, other = list(range(10, 40)), list(range(50, 58)), [5, 6, 7], list(range(60, 69))
+    chunks = chunk_documents([long, short, tiny, other], seq_len=16)
+    assert chunks.tolist() == [
+        [CLS_ID] + list(range(10, 25)),  # a full row of its own
+        [CLS_ID] + list(range(25, 40)),
+        [CLS_ID] + short + [PAD_ID] * 7,  # `other` does not fit beside it; `tiny` is dropped
+        [CLS_ID] + other + [PAD_ID] * 6,
+    ]
+    packed = chunk_documents([short[:4] * 2, other[:8]], seq_len=20)
+    assert packed.tolist() == [[CLS_ID] + short[:4] * 2 + [SEP_ID] + other[:8] + [PAD_ID] * 2]
 
 
 def test_pretraining_resumes_and_initialises_fine_tuning(tmp_path, capsys):
