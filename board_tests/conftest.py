@@ -2,6 +2,7 @@
 
     pytest board_tests/ --port /dev/ttyACM0            # a real board
     pytest board_tests/ --port qemu --dataset snips    # builds the firmware, starts QEMU, evaluates there
+    pytest board_tests/ --port qemu --model emotion    # a shipped task's model, converted if needed
     pytest board_tests/ --port socket://127.0.0.1:4321 # any board or emulator already running
     pytest board_tests/ --port fake                    # the pure-Python fake board (no firmware needed)
 
@@ -51,6 +52,9 @@ def pytest_addoption(parser):
     g.addoption("--report-dir", default=str(REPO / "reports"), help="where reports go (default reports/)")
     g.addoption("--model-dir", default=str(REPO / "build" / "model"),
                 help="converter output the board must run (default build/model)")
+    g.addoption("--model", default=None, metavar="TASK",
+                help="a shipped checkpoint by task name (snips, emotion, ...): converted into "
+                     "build/models/TASK if needed, and run instead of --model-dir")
     g.addoption("--elf", default=None, help="firmware ELF, for flash / static RAM (qemu: found by the build)")
     g.addoption("--board-timeout", type=float, default=10.0, help="seconds allowed per reply (default 10)")
     g.addoption("--infer-timeout", type=float, default=60.0,
@@ -61,6 +65,16 @@ def pytest_addoption(parser):
     g.addoption("--kernels", default=None, help="qemu: firmware kernels to build (cmsis_nn or reference)")
     g.addoption("--arena", type=int, default=None, help="qemu: build with this TFLM arena size (make ARENA=...)")
     g.addoption("--no-build", action="store_true", help="qemu: do not run make, use the existing image")
+
+
+def pytest_configure(config):
+    if getattr(config.option, "model", None):
+        from convert.by_task import converted_model
+
+        try:
+            config.option.model_dir = str(converted_model(config.option.model))
+        except FileNotFoundError as e:
+            raise pytest.UsageError(str(e)) from None
 
 
 @dataclasses.dataclass

@@ -18,11 +18,11 @@ import sys
 import time
 from pathlib import Path
 
+from convert.by_task import converted_model
 from experiments.recipes import RECIPES, get_recipe
 from keras_models.paths import CHECKPOINTS_DIR, REPO_ROOT
 
 RESULTS_DIR = REPO_ROOT / "results"
-MODELS_DIR = REPO_ROOT / "build" / "models"
 
 
 def _run(command: list[str]) -> None:
@@ -39,11 +39,8 @@ def reproduce(task: str, init: Path | None, board: str | None) -> dict:
              "--weight-decay", str(recipe.weight_decay), "--out", str(checkpoint)]
     _run(train + (["--init", str(init)] if init else []))
 
-    model_dir = MODELS_DIR / task
-    info_path = model_dir / "model_info.json"
-    if not info_path.is_file() or info_path.stat().st_mtime < (checkpoint / "qat.h5").stat().st_mtime:
-        _run([sys.executable, "convert/to_tflite.py", "--checkpoint", str(checkpoint), "--out", str(model_dir)])
-    info = json.loads(info_path.read_text())
+    model_dir = converted_model(task)
+    info = json.loads((model_dir / "model_info.json").read_text())
     row = {"task": task, "metric": info["metric"], "seq_len": info["seq_len"], **info["evaluation"],
            "paper": recipe.paper, "paper_metric": recipe.paper_metric, "board": None}
 
