@@ -298,6 +298,14 @@ class RunReport(dict):
         return report_mod.write_report(self.folder, self)
 
 
+def _shown(path) -> str:
+    """A path as reports show it: relative to the repository when inside it, so reports can be shared."""
+    try:
+        return str(pathlib.Path(path).resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
 def _slug(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", s.strip("/")).strip("_")
 
@@ -315,9 +323,9 @@ def run_report(pytestconfig, opts, target, model, board, board_info):
         "cycle_source": board_info.get("cycle_source"), "kernels": board_info.get("kernels"),
         "emulated": target.kind in QEMU_PORTS or board_info.get("cycle_source") == "systick-icount",
         "fake": target.kind == "fake",
-        "model_name": model.name, "model_hash": model.hash, "model_folder": str(model.folder),
+        "model_name": model.name, "model_hash": model.hash, "model_folder": _shown(model.folder),
         "seq_len": model.seq_len, "started": datetime.datetime.now().isoformat(timespec="seconds"),
-        "firmware_elf": str(target.elf) if target.elf else None, "report_dir": str(folder),
+        "firmware_elf": _shown(target.elf) if target.elf else None, "report_dir": _shown(folder),
         "device_info": board_info,
     }
     yield rep

@@ -31,6 +31,7 @@ class CheckpointInfo:
     tokenizer: str
     scores: dict
     history: list
+    init: str | None = None  # the pretraining folder fine-tuning started from; None: a random encoder
 
     @property
     def tokenizer_path(self) -> Path:
@@ -53,6 +54,7 @@ class CheckpointInfo:
             "label_names": self.label_names,
             "num_outputs": self.num_outputs,
             "tokenizer": repo_relative(self.tokenizer),
+            "init": self.init,
             "scores": self.scores,
             "history": self.history,
         }
@@ -77,6 +79,7 @@ class CheckpointInfo:
                 tokenizer=record["tokenizer"],
                 scores=record.get("scores", {}),
                 history=record.get("history", []),
+                init=record.get("init"),
             )
         except (ValueError, KeyError, TypeError) as error:
             raise CheckpointError(f"corrupt checkpoint {path}: {error}") from error

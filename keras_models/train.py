@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_models.checkpoint import CheckpointError, CheckpointInfo, load_float_model
+from keras_models.checkpoint import CheckpointError, CheckpointInfo, load_float_model, repo_relative
 from keras_models.config import PRESETS, get_preset
 from keras_models.paths import TOKENIZER_PATH
 
@@ -152,6 +152,11 @@ def train(args) -> CheckpointInfo:
     )
     if info.config != config or info.task.name != task.spec.name:
         raise CheckpointError(f"{args.out} holds a different run ({info.task.name}, {info.config}); choose another --out")
+    init = repo_relative(args.init) if args.init else None
+    if info.history and info.init != init:
+        raise CheckpointError(f"{args.out} holds a run started from {info.init or 'a random encoder'}, not from "
+                              f"{init or 'a random encoder'}; choose another --out")
+    info.init = init
     info.save()
 
     model = build_classifier(config, task.num_outputs)

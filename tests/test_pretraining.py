@@ -59,6 +59,10 @@ def test_pretraining_resumes_and_initialises_fine_tuning(tmp_path, capsys):
     assert "resuming after step 2" in capsys.readouterr().out
     record = json.loads((out / "pretraining.json").read_text())
     assert [h["step"] for h in record["history"]] == [2, 4] and record["tokens"] == 4 * 8 * 32
-    assert train.main(["--task", "snips", "--preset", "tiny", "--limit", "64", "--epochs", "1", "--qat-epochs", "0",
-                       "--init", str(out), "--out", str(tmp_path / "fine")]) == 0
+    fine = ["--task", "snips", "--preset", "tiny", "--limit", "64", "--epochs", "1", "--qat-epochs", "0",
+            "--out", str(tmp_path / "fine")]
+    assert train.main(fine + ["--init", str(out)]) == 0
     assert "initialised 9 layers from" in capsys.readouterr().out
+    assert json.loads((tmp_path / "fine" / "checkpoint.json").read_text())["init"] == str(out)
+    assert train.main(fine) == 2  # resuming it as a run from a random encoder would mix two runs
+    assert f"holds a run started from {out}, not from a random encoder" in capsys.readouterr().err
