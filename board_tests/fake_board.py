@@ -25,13 +25,13 @@ Example:
 from __future__ import annotations
 
 import socket
-import threading
 import time
 import zlib
 from typing import Callable, Sequence
 
 import numpy as np
 
+from board_tests.loopback import LoopbackServer
 from keras_models.tokenizer import segment_ids_for
 
 MAX_LINE = 64  # extra characters beyond the longest legal load command
@@ -47,7 +47,9 @@ def default_logits(token_ids: np.ndarray, classes: int) -> list[int]:
     return [int(v) for v in rng.integers(-128, 128, size=classes)]
 
 
-class FakeBoard:
+class FakeBoard(LoopbackServer):
+    thread_name = "fake-board"
+
     """Args:
         seq_len, vocab, classes: the model's L, V, C.
         model_hash: what `info%` reports as `model_hash`.
@@ -86,68 +88,18 @@ class FakeBoard:
         self.delay = 0.0
         self.delay_next: list[float] = []  # one-shot delays, consumed one per reply
         self.commands: list[str] = []  # every command received, in order
-        self.connections = 0
         self._input: np.ndarray | None = None
         self._booted = False
-        self._stop = threading.Event()
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(1)
-        self._listener.settimeout(0.1)
-        self.port = self._listener.getsockname()[1]
-        self._conn: socket.socket | None = None
-        self._thread = threading.Thread(target=self._serve, name="fake-board", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"socket://127.0.0.1:{self.port}"
-
-    def start(self) -> "FakeBoard":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._listener.close()
-
-    def __enter__(self) -> "FakeBoard":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
+        super().__init__()
     def drop_link(self) -> None:
         """Close the current connection from the board's side (the cable is pulled)."""
-        conn = self._conn
-        if conn is not None:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self.drop()
 
-    # -- server -------------------------------------------------------------------------------------
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except (socket.timeout, OSError):
-                continue
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn.settimeout(0.1)
-            self._conn = conn
-            self.connections += 1
-            try:
-                if not self._booted:
-                    self._booted = True
-                    self._send(conn, [f"m-boot-{self.board}"])
-                self._session(conn)
-            except OSError:
-                pass
-            finally:
-                self._conn = None
-                conn.close()
+    def _serve_connection(self, conn: socket.socket) -> None:
+        if not self._booted:
+            self._booted = True
+            self._send(conn, [f"m-boot-{self.board}"])
+        self._session(conn)
 
     def _send(self, conn: socket.socket, lines: list[str]) -> None:
         data = self.garbage + "".join(f"{l}\r\n" for l in lines + ["m-ready"]).encode()

@@ -19,49 +19,28 @@ import threading
 
 import serial
 
+from board_tests.loopback import LoopbackServer
 
-class LinkProxy:
+
+class LinkProxy(LoopbackServer):
+    thread_name = "link-proxy"
+
     def __init__(self, upstream: str, baud: int = 115200):
+        super().__init__()
         self.upstream_url = upstream
         self.baud = baud
         self.frozen = threading.Event()
-        self._stop = threading.Event()
-        self._conn: socket.socket | None = None
         self._up = None
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(1)
-        self._listener.settimeout(0.1)
-        self.port = self._listener.getsockname()[1]
-        self._threads: list[threading.Thread] = []
-
-    @property
-    def url(self) -> str:
-        return f"socket://127.0.0.1:{self.port}"
 
     def start(self) -> "LinkProxy":
         self._up = serial.serial_for_url(self.upstream_url, baudrate=self.baud, timeout=0.05)
-        for fn in (self._accept_loop, self._board_to_host):
-            t = threading.Thread(target=fn, daemon=True, name=f"link-proxy-{fn.__name__}")
-            t.start()
-            self._threads.append(t)
-        return self
+        self._start_thread(self._board_to_host)
+        return super().start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self.cut()
-        for t in self._threads:
-            t.join(timeout=2)
-        self._listener.close()
+        super().stop()
         if self._up is not None:
             self._up.close()
-
-    def __enter__(self) -> "LinkProxy":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def freeze(self) -> None:
         self.frozen.set()
@@ -70,37 +49,18 @@ class LinkProxy:
         self.frozen.clear()
 
     def cut(self) -> None:
-        conn = self._conn
-        if conn is not None:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        self.drop()
 
-    def _accept_loop(self) -> None:
+    def _serve_connection(self, conn: socket.socket) -> None:
         while not self._stop.is_set():
             try:
-                conn, _ = self._listener.accept()
-            except (socket.timeout, OSError):
+                data = conn.recv(4096)
+            except socket.timeout:
                 continue
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn.settimeout(0.1)
-            self._conn = conn
-            try:
-                while not self._stop.is_set():
-                    try:
-                        data = conn.recv(4096)
-                    except socket.timeout:
-                        continue
-                    if not data:
-                        break
-                    if not self.frozen.is_set():
-                        self._up.write(data)
-            except OSError:
-                pass
-            finally:
-                self._conn = None
-                conn.close()
+            if not data:
+                return
+            if not self.frozen.is_set():
+                self._up.write(data)
 
     def _board_to_host(self) -> None:
         while not self._stop.is_set():
