@@ -31,6 +31,18 @@ def test_results_table_names_the_gap_to_the_paper(tmp_path, monkeypatch):
                                                                                        "mrpc"]
 
 
+def test_results_say_what_a_shorter_sequence_costs(tmp_path, monkeypatch):
+    monkeypatch.setattr(reproduce, "RESULTS_DIR", tmp_path)
+    row = {"task": "snips", "metric": "accuracy", "seq_len": 64, "float_keras": 0.979, "qat_keras": 0.982,
+           "int8_tflm": 0.9817, "paper": 97.9, "board": None, "host_arena_bytes": 70928,
+           "at_paper_seq_len": {"seq_len": 256, "int8_tflm": 0.9824, "model_bytes": 431360,
+                                "host_arena_bytes": 252304}}
+    reproduce.write_table([row, {**row, "task": "emotion", "at_paper_seq_len": None}])
+    lines = (tmp_path / "results.md").read_text().splitlines()
+    assert "| snips | 64 | 98.2 | 98.2 | +0.07 points | 69.3 KB | 246.4 KB |" in lines
+    assert not any(line.startswith("| emotion | 64 | ") for line in lines)
+
+
 def test_unknown_task_is_refused():
     import pytest
 
