@@ -113,8 +113,11 @@ def pretrain(args) -> dict:
         # (Keras averages over every slot, padding slots of the position list included).
         held_loss, held_accuracy = model.evaluate(x, y, sample_weight=w, batch_size=len(held_out), verbose=0)
         held_loss /= float(np.mean(w))
+        now = time.time()
         record["steps"] = int(step)
         record["tokens"] = int(step) * args.batch_size * config.seq_len
+        record["seconds"] = round(record.get("seconds", 0) + now - clock["last"], 1)  # wall time, resumes included
+        clock["last"] = now
         record["history"].append({"step": int(step), "train_loss": loss, "held_out_loss": held_loss,
                                   "held_out_masked_accuracy": held_accuracy, "time": time.time()})
         model.save_weights(str(args.out / "pretrained.h5"))
@@ -124,6 +127,7 @@ def pretrain(args) -> dict:
         tmp.replace(record_path)
         return held_loss, held_accuracy
 
+    clock = {"last": time.time()}
     steps_per_epoch = len(chunks) // args.batch_size
     progress = tqdm(total=args.steps, initial=int(step), desc="pretraining", unit="step")
     losses = []
