@@ -28,7 +28,7 @@ RECIPES = {
         Recipe("nlu", 64, 10, paper=94.1),
         Recipe("limit", 128, 8, qat_epochs=1, paper=74.1),
         Recipe("cyberbullying", 128, 6, qat_epochs=1, paper=86.6),
-        Recipe("imdb", 256, 5, qat_epochs=1, paper=84.0),
+        Recipe("imdb", 256, 3, qat_epochs=1, paper=84.0),
         Recipe("sst2", 64, 4, qat_epochs=1, paper=81.0),
         Recipe("cola", 64, 10, paper=10.7, paper_metric="mcc"),
         Recipe("mrpc", 128, 10, paper=68.0, paper_metric="weighted f1 (we report binary f1)"),
