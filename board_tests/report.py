@@ -153,7 +153,7 @@ def _markdown(rep: dict) -> str:
         dev = acc["device"]
         md += [f"Task `{acc['task']}`, split `{acc['split']}` ({acc['source']}): {acc['n']} of "
                f"{acc['split_total']} examples, tokenized on the host. Metric: **{acc['metric']}**."
-               + (f" {acc['resumed_from_journal']} examples came from the journal of an interrupted earlier run."
+               + (f" {acc['resumed_from_journal']} examples came from the journal of an earlier run (resumed, not re-run)."
                   if acc.get("resumed_from_journal") else ""), ""]
         md += ["| | device | host TFLM |", "|---|---|---|"]
         keys = ["spearman", "pearson", "mse"] if "spearman" in dev else ["accuracy", "mcc", "f1", "f1_weighted", "f1_macro"]
