@@ -44,10 +44,12 @@ def reproduce(task: str, init: Path | None, board: str | None) -> dict:
 
     model_dir = converted_model(task)
     info = json.loads((model_dir / "model_info.json").read_text())
-    init = json.loads((checkpoint / "checkpoint.json").read_text()).get("init")
+    record = json.loads((checkpoint / "checkpoint.json").read_text())
     row = {"task": task, "metric": info["metric"], "seq_len": info["seq_len"], **info["evaluation"],
            "host_arena_bytes": info["host_arena_bytes"],
-           "init": "pretrained" if init else "random",
+           # Summed over the epochs that made the checkpoint, however many runs it took (wall_seconds is this run).
+           "training_seconds": round(sum(h.get("seconds", 0) for h in record.get("history", []))),
+           "init": "pretrained" if record.get("init") else "random",
            "paper": recipe.paper, "paper_metric": recipe.paper_metric, "board": None}
 
     longer = CHECKPOINTS_DIR / f"{task}-L{PAPER_SEQ_LEN}"
