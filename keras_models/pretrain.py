@@ -102,6 +102,13 @@ def pretrain(args) -> dict:
     if manager.latest_checkpoint:
         state.restore(manager.latest_checkpoint).expect_partial()
         print(f"resuming after step {int(step)}")
+    elif record["steps"] and (args.out / "pretrained.h5").is_file():
+        # A shipped encoder comes without its optimizer state (state/ stays out of git): keep its weights and
+        # step count, and let AdamW's moments start afresh.
+        model.load_weights(str(args.out / "pretrained.h5"))
+        step.assign(record["steps"])
+        optimizer.iterations.assign(record["steps"])
+        print(f"continuing from pretrained.h5 after step {int(step)} (optimizer state starts afresh)")
 
     def batch_at(rows, seed):
         corrupted, positions, labels, weights = mask_tokens(rows, np.random.default_rng(seed), config.vocab_size)
