@@ -284,7 +284,8 @@ class BoardClient:
     def _exchange(self, command: str, timeout: float) -> list[str]:
         """Send one command and read its reply up to `m-ready`. Returns the `m-` lines."""
         deadline = time.monotonic() + timeout
-        self.write_raw(command.encode("ascii") + b"%")
+        # Text commands carry UTF-8; surrogate escapes let tests send raw (invalid) bytes.
+        self.write_raw(command.encode("utf-8", "surrogateescape") + b"%")
         lines: list[str] = []
         errors: list[str] = []
         while True:

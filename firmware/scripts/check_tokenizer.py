@@ -60,6 +60,15 @@ def first_unsupported(text: str, supported: set[int]) -> int | None:
     return None
 
 
+def padded(line: str, seq_len: int) -> list[int] | None:
+    """The ids of an `ok ...` line padded with [PAD] (0) to `seq_len`; None for an error line."""
+    fields = line.split()
+    if not fields or fields[0] != "ok":
+        return None
+    ids = [int(t) for t in fields[1:]]
+    return ids + [0] * (seq_len - len(ids))
+
+
 def compare(lines: list[str], host_ids, texts, pairs, supported: set[int]) -> dict:
     """Counts of exact matches among supported texts, correct rejections, and the first mismatches."""
     result = {"supported": 0, "matched": 0, "unsupported": 0, "rejected": 0, "mismatches": []}
@@ -76,11 +85,11 @@ def compare(lines: list[str], host_ids, texts, pairs, supported: set[int]) -> di
                 result["mismatches"].append((i, f"U+{bad:04X} not rejected: {line[:80]}"))
             continue
         result["supported"] += 1
-        want = [int(t) for t in host_ids[i] if t != 0]
-        if line == "ok " + " ".join(map(str, want)):
+        want = [int(t) for t in host_ids[i]]
+        if padded(line, len(want)) == want:
             result["matched"] += 1
         elif len(result["mismatches"]) < 10:
-            result["mismatches"].append((i, f"board {line[:120]} | host ok {' '.join(map(str, want))[:120]}"))
+            result["mismatches"].append((i, f"board {line[:120]} | host {' '.join(map(str, want))[:120]}"))
     return result
 
 

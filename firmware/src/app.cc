@@ -9,6 +9,7 @@
 #include "model_settings.h"
 #include "serial_out.h"
 #include "stack_paint.h"
+#include "text_command.h"
 #include "tensorflow/lite/micro/cortex_m_generic/debug_log_callback.h"
 
 #ifndef KERNELS_NAME
@@ -328,6 +329,8 @@ void Execute(char* line) {
     CmdMem(argc);
   } else if (std::strcmp(cmd, "fault") == 0) {
     CmdFault(argc);
+  } else if (is_text_command(cmd)) {
+    Error("missing text: <command> <text>% or <command>-pair <first>|<second>%");
   } else {
     ErrorBegin();
     out_str("unknown command '");
@@ -371,7 +374,16 @@ void app_init() {
 }
 
 void app_feed(char c) {
+  // Text commands take their bytes as they come, line ends included (whitespace to the tokenizer).
+  if (text_command_active()) {
+    if (text_command_feed(c)) Ready();
+    return;
+  }
   if (c == '\r' || c == '\n') return;  // line ends are not part of commands
+  if ((c == ' ' || c == '\t') && !g_overflow && g_bad_char < 0 && text_command_start(g_line, g_len)) {
+    g_len = 0;
+    return;
+  }
   if (c != '%') {
     const unsigned char u = static_cast<unsigned char>(c);
     if (g_bad_char < 0 && (u < 0x20 || u >= 0x7f) && c != '\t') g_bad_char = u;

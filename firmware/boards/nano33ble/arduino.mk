@@ -34,13 +34,14 @@ $(ARDUINO_LIB)/library.properties: | check-deps
 	PATH="$(if $(PY_BIN),$(PY_BIN):)$$PATH" $(FW_DIR)/scripts/arduino_library.sh $(TFLM) $(ARDUINO_LIB) $(KERNELS) $(BOARD_CPU)
 
 # The sketch folder: the .ino, the Arduino port, the core (.cc renamed .cpp) and the model's files.
-sketch: check-model
+sketch: check-model $(MODEL_DIR)/tokenizer_data.cc
 	@rm -rf $(SKETCH) && mkdir -p $(SKETCH)
 	@cp $(FW_DIR)/boards/nano33ble/arduino/embbert_q.ino $(FW_DIR)/boards/nano33ble/arduino/board_arduino.cpp $(SKETCH)/
 	@for f in $(CORE_SRCS); do cp $(FW_DIR)/$$f $(SKETCH)/$$(basename $${f%.cc}).cpp; done
 	@cp $(FW_DIR)/src/*.h $(SKETCH)/
 	@cp $(MODEL_DIR)/model_data.h $(MODEL_DIR)/model_ops.h $(MODEL_DIR)/model_settings.h $(SKETCH)/
 	@cp $(MODEL_DIR)/model_data.cc $(SKETCH)/model_data.cpp
+	@cp $(MODEL_DIR)/tokenizer_data.cc $(SKETCH)/tokenizer_data.cpp
 
 $(ARDUINO_BUILD)/embbert_q.ino.bin: check-arduino $(ARDUINO_LIB)/library.properties sketch
 	$(ARDUINO_CLI) compile --fqbn $(FQBN) --libraries $(ARDUINO_LIBS) --build-path $(ARDUINO_BUILD) \
