@@ -12,9 +12,15 @@ import pytest
 
 from board_tests import metrics
 from board_tests.client import BoardErrorReply
-from board_tests.text_commands import classify, tokenize
+from board_tests.text_commands import classify, text_command, tokenize
 
 MISMATCHES_SHOWN = 10
+
+
+@pytest.fixture(autouse=True)
+def _real_firmware(target):
+    if target.kind == "fake":
+        pytest.skip("the fake board has no tokenizer: text mode needs the firmware")
 
 
 @pytest.fixture(scope="session")
@@ -135,3 +141,27 @@ def test_label_from_the_boards_own_tokenization(board, board_info, examples, hos
         assert same_label >= 0.98 * len(classified), f"labels differ from the host's on {len(classified) - same_label}"
     ratios = [results[i].tokenize_cycles / results[i].infer_cycles for i in classified]
     assert not ratios or max(ratios) <= 0.05, f"tokenizing took up to {max(ratios):.1%} of an inference"
+
+
+def _error(board, command: str) -> str:
+    with pytest.raises(BoardErrorReply) as e:
+        board.command(command)
+    return e.value.message
+
+
+def test_bad_text_is_answered_with_an_error_and_the_board_keeps_serving(board, model):
+    from keras_models.tokenizer import encode, load_tokenizer
+
+    assert _error(board, "tokenize I said \u0416!") == "unsupported character U+0416 at byte 7 of the text"
+    assert _error(board, "classify caf\udcc3(") == "invalid UTF-8 at byte 4 of the text"
+    assert _error(board, "tokenize-pair fine|ok \U0002A6D6") == "unsupported character U+2A6D6 at byte 3 of the second text"
+    assert _error(board, "tokenize " + "a" * 600) == "word longer than 512 characters at byte 512 of the text"
+    assert _error(board, "classify-pair no separator") == "a pair needs two texts separated by an unescaped '|'"
+    assert _error(board, "tokenize-pair a|b|c") == "a pair takes exactly one unescaped '|'"
+    assert _error(board, "classify").startswith("missing text: ")
+    # Escapes: a literal %, | and backslash; the ids are the host's for the unescaped text.
+    text, pair = "50% off | C:\\dir", "100%|"
+    want, _ = encode(load_tokenizer(model.tokenizer_path), [text], model.seq_len, [pair])
+    assert tokenize(board, text, pair).tokens == _host_tokens(want[0])
+    assert text_command("tokenize", text, pair) == "tokenize-pair 50\\% off \\| C:\\\\dir|100\\%\\|"
+    assert board.name() == "embbert-q"
