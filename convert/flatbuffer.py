@@ -32,9 +32,18 @@ class ModelSummary:
         return [t.name for t in self.tensors if t.dtype in ("float32", "float16")]
 
 
+def crc32_hex(data: bytes) -> str:
+    """CRC-32/IEEE as the firmware prints it: 8 lowercase hex digits.
+
+    >>> crc32_hex(b"123456789")
+    'cbf43926'
+    """
+    return f"{zlib.crc32(data) & 0xFFFFFFFF:08x}"
+
+
 def model_hash(model_bytes: bytes) -> str:
-    """CRC-32/IEEE of the flatbuffer as 8 hex digits: the id the firmware reports."""
-    return f"{zlib.crc32(model_bytes) & 0xFFFFFFFF:08x}"
+    """CRC-32/IEEE of the flatbuffer: the id the firmware reports."""
+    return crc32_hex(model_bytes)
 
 
 def order_inputs(model_bytes: bytes, names: list[str]) -> bytes:

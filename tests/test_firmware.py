@@ -16,7 +16,6 @@ import pathlib
 import re
 import shutil
 import subprocess
-import sys
 import zlib
 
 import numpy as np
@@ -25,8 +24,7 @@ import pytest
 serial = pytest.importorskip("serial", reason="pyserial is not installed")
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from board_tests import qemu  # noqa: E402
+from board_tests import qemu
 
 FIRMWARE = REPO / "firmware"
 MODEL_DIR = pathlib.Path(os.environ.get("EMBBERT_FIRMWARE_MODEL", REPO / "build" / "model")).resolve()

@@ -10,8 +10,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FIRMWARE = REPO / "firmware"
-sys.path.insert(0, str(REPO))
-from board_tests import qemu  # noqa: E402
+from board_tests import qemu
 
 
 def lock_entries():
