@@ -126,7 +126,7 @@ def clean_line(line: str) -> str:
     """
     for prefix in ("m-", "e-"):
         j = line.find(prefix)
-        if j > 0 and not any(c.isalnum() for c in line[:j]):
+        if j > 0 and not any(c.isascii() and c.isalnum() for c in line[:j]):
             return line[j:]
     return line
 
