@@ -23,6 +23,7 @@ class TensorInfo:
 class ModelSummary:
     ops: list[str]  # builtin operator names, sorted, each once
     op_counts: dict[str, int]
+    sequence: list[str]  # the builtin name of every operator, in execution order
     tensors: list[TensorInfo]
     inputs: list[TensorInfo]
     outputs: list[TensorInfo]
@@ -87,11 +88,11 @@ def summarize(model_bytes: bytes) -> ModelSummary:
         raise ValueError(f"expected one subgraph, found {len(model.subgraphs)}")
     names = _builtin_names()
     graph = model.subgraphs[0]
-    op_counts: dict[str, int] = {}
+    sequence = []
     for op in graph.operators:
         code = model.operatorCodes[op.opcodeIndex]
-        name = names[max(code.builtinCode, code.deprecatedBuiltinCode)]
-        op_counts[name] = op_counts.get(name, 0) + 1
+        sequence.append(names[max(code.builtinCode, code.deprecatedBuiltinCode)])
+    op_counts = {name: sequence.count(name) for name in dict.fromkeys(sequence)}
 
     def info(tensor) -> TensorInfo:
         q = tensor.quantization
@@ -105,6 +106,7 @@ def summarize(model_bytes: bytes) -> ModelSummary:
     return ModelSummary(
         ops=sorted(op_counts),
         op_counts=op_counts,
+        sequence=sequence,
         tensors=tensors,
         inputs=[tensors[i] for i in graph.inputs],
         outputs=[tensors[i] for i in graph.outputs],
