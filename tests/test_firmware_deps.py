@@ -1,6 +1,5 @@
 """The firmware's pinned third-party sources (firmware/deps.lock) and its host-side tools, without a toolchain."""
 
-import os
 import pathlib
 import re
 import subprocess
