@@ -171,8 +171,8 @@ def train(args) -> CheckpointInfo:
         raise CheckpointError(f"{args.out} holds a run started from {info.init or 'a random encoder'}, not from "
                               f"{init or 'a random encoder'}; choose another --out")
     if info.history and info.splits != SPLIT_PROTOCOL:
-        raise CheckpointError(f"{args.out} was trained on another carve of the data ({info.splits or 'the earlier 90/10 '
-                              f'one'}); choose another --out")
+        carve = info.splits or "the earlier 90/10 one"
+        raise CheckpointError(f"{args.out} was trained on another carve of the data ({carve}); choose another --out")
     info.init = init
     info.splits = SPLIT_PROTOCOL
     info.save()
