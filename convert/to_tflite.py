@@ -55,6 +55,8 @@ def parse_args(argv=None):
     parser.add_argument("--seq-len", type=int, help="sequence length L (default: the trained one)")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_OUT, help="output folder (default: %(default)s)")
     parser.add_argument("--calibration-samples", type=int, default=300)
+    parser.add_argument("--eval-split", default="validation", choices=("validation", "test"),
+                        help="carved split for the float / QAT / int8 scores and golden vectors (default validation)")
     parser.add_argument("--eval-samples", type=int, default=0,
                         help="validation examples to compare int8 with Keras (default 0: all)")
     parser.add_argument("--board", action="append", default=[], choices=sorted(BOARDS),
@@ -88,6 +90,7 @@ def _load_source(args):
     if not folder.exists() and "/" not in args.checkpoint and (CHECKPOINTS_DIR / args.checkpoint).exists():
         folder = CHECKPOINTS_DIR / args.checkpoint
     info = CheckpointInfo.load(folder)
+    info.check_scored_on(args.eval_split)
     seq_len = args.seq_len or info.config.seq_len
     if seq_len > info.config.seq_len:
         raise UsageError(f"--seq-len {seq_len} exceeds the checkpoint's trained sequence length {info.config.seq_len}")
@@ -163,7 +166,7 @@ def convert(args) -> int:
     summary = summarize(model_bytes)
     output = summary.outputs[0]
 
-    val, val_ids, val_segments = encoded("validation", args.eval_samples)
+    val, val_ids, val_segments = encoded(args.eval_split, args.eval_samples)
     host = HostModel(model_bytes)
     int8_logits = host.run_batch(val_ids, val_segments, progress=lambda rows: tqdm(rows, desc="host TFLM", unit="ex"))
     dequantized = (int8_logits.astype(np.float32) - output.zero_point) * output.scale
@@ -171,7 +174,7 @@ def convert(args) -> int:
     float_logits = float_model.predict([val_ids, val_segments], batch_size=256, verbose=0)
     predict = lambda logits: predictions_from_logits(logits, spec.regression)  # noqa: E731
     evaluation = {
-        "split": "validation (seeded 10% of train)",
+        "split": f"{args.eval_split} (seeded 10% carved from train)",
         "examples": int(len(val)),
         "metric": spec.metric,
         "float_keras": score(spec.metric, val.labels, predict(float_logits)),
