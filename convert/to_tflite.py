@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 import numpy as np  # noqa: E402
 
 from convert.boards import BOARDS, KB, fit, get_board  # noqa: E402
-from keras_models.checkpoint import repo_relative  # noqa: E402
+from keras_models.paths import repo_relative  # noqa: E402
 
 GOLDEN_COUNT = 8
 

@@ -22,8 +22,8 @@ class FixedProfiler : public tflite::MicroProfilerInterface {
   };
 
   // Starts recording from an empty list; while disabled, events cost one call and a compare.
-  void Start();
-  void Stop() { enabled_ = false; }
+  void start();
+  void stop() { enabled_ = false; }
 
   uint32_t BeginEvent(const char* tag) override;
   void EndEvent(uint32_t event_handle) override;
