@@ -53,8 +53,9 @@ class HostModel:
             rows = progress(rows)
         return np.stack([self.run(token_ids[i], segment_ids[i]) for i in rows])
 
-    def recorded_arena_bytes(self) -> int:
-        """The recording allocator's total, which TFLM prints to C-level stderr."""
+    def recorded_arena_bytes(self, part: str = "total") -> int:
+        """The recording allocator's `part` ("total", "head": planned activations and scratch, "tail":
+        persistent data), which TFLM prints to C-level stderr."""
         with tempfile.TemporaryFile() as capture:
             saved = os.dup(2)
             os.dup2(capture.fileno(), 2)
@@ -66,9 +67,9 @@ class HostModel:
             capture.seek(0)
             text = capture.read().decode(errors="replace")
         for line in text.splitlines():
-            if "Arena allocation total" in line:
-                return int(line.split("total")[1].split()[0])
-        raise RuntimeError("TFLM printed no arena total")
+            if f"Arena allocation {part}" in line:
+                return int(line.split(part)[1].split()[0])
+        raise RuntimeError(f"TFLM printed no arena {part}")
 
 
 def allocates(model_bytes: bytes, arena_size: int, example) -> bool:

@@ -27,6 +27,7 @@ from convert.boards import BOARDS, KB, fit, get_board  # noqa: E402
 from keras_models.checkpoint import repo_relative  # noqa: E402
 
 GOLDEN_COUNT = 8
+REWRITE_CHECK_COUNT = 16  # validation examples on which the memory rewrite is checked bit for bit
 
 
 def firmware_arena_bytes(host_minimum: int) -> int:
@@ -59,6 +60,9 @@ def parse_args(argv=None):
                         help="validation examples to compare int8 with Keras (default 0: all)")
     parser.add_argument("--board", action="append", default=[], choices=sorted(BOARDS),
                         help="fail unless the model fits this board (repeatable)")
+    parser.add_argument("--row-chunks", type=int, default=None,
+                        help="run each encoder layer's rows in this many chunks, with an offline memory plan "
+                             "(default: the count, 0 included, with the smallest arena; 0: keep the graph)")
     parser.add_argument("--data", help="local data folder (default: shared/data beside the repo)")
     return parser.parse_args(argv)
 
@@ -123,6 +127,8 @@ def convert(args) -> int:
         get_board(name)
     if args.calibration_samples < 1:
         raise UsageError("--calibration-samples must be at least 1")
+    if args.row_chunks is not None and not 0 <= args.row_chunks <= 10:
+        raise UsageError("--row-chunks must be between 0 and 10")
     _prepare_out(args.out)
 
     from tqdm import tqdm
@@ -130,6 +136,7 @@ def convert(args) -> int:
     from convert import c_sources, reports
     from convert.export import convert_to_int8
     from convert.flatbuffer import model_hash, summarize
+    from convert.memory_rewrite import rewrite_for_memory
     from convert.tflm_host import HostModel, minimum_arena_bytes
     from keras_models.data import load_task
     from keras_models.metrics import predictions_from_logits, score
@@ -160,10 +167,15 @@ def convert(args) -> int:
     convert_started = time.time()
     model_bytes = convert_to_int8(qat, seq_len, (cal_ids, cal_segments))
     convert_seconds = time.time() - convert_started
+    val, val_ids, val_segments = encoded("validation", args.eval_samples)
+    checked = [(ids, segments) for _, ids, segments in _golden_inputs(val, val_ids, val_segments, info.config.vocab_size)]
+    checked += list(zip(val_ids[GOLDEN_COUNT:REWRITE_CHECK_COUNT], val_segments[GOLDEN_COUNT:REWRITE_CHECK_COUNT]))
+    model_bytes, chunks, planned_bytes = rewrite_for_memory(model_bytes, checked, args.row_chunks)
+    if chunks:
+        print(f"memory rewrite: {chunks} row chunks per layer, offline plan of {planned_bytes:,} activation bytes, "
+              f"outputs equal bit for bit on {len(checked)} inputs")
     summary = summarize(model_bytes)
     output = summary.outputs[0]
-
-    val, val_ids, val_segments = encoded("validation", args.eval_samples)
     host = HostModel(model_bytes)
     int8_logits = host.run_batch(val_ids, val_segments, progress=lambda rows: tqdm(rows, desc="host TFLM", unit="ex"))
     dequantized = (int8_logits.astype(np.float32) - output.zero_point) * output.scale
@@ -199,6 +211,8 @@ def convert(args) -> int:
         "output_zero_point": output.zero_point,
         "arena_bytes": arena,
         "host_arena_bytes": arena_host,
+        "planned_activation_bytes": planned_bytes,
+        "row_chunks": chunks,
     }
     model_info = {
         **settings,
@@ -247,7 +261,8 @@ def _calibrate_ranges(qat, ids, segments, batch=32):
         qat([ids[start : start + batch], segments[start : start + batch]], training=True)
 
 
-def _golden_vectors(host, val, ids, segments, vocab_size, hash_hex):
+def _golden_inputs(val, ids, segments, vocab_size):
+    """(text, token ids, segment ids) of the golden vectors: validation examples and two edge cases."""
     from keras_models.tokenizer import segment_ids_for
 
     cases = [(val.texts[i], ids[i], segments[i]) for i in range(min(GOLDEN_COUNT, len(val)))]
@@ -257,6 +272,11 @@ def _golden_vectors(host, val, ids, segments, vocab_size, hash_hex):
     only_cls = np.zeros_like(ids[0])
     only_cls[0] = 2
     cases.append(("<[CLS] only>", only_cls, segment_ids_for(only_cls)))
+    return cases
+
+
+def _golden_vectors(host, val, ids, segments, vocab_size, hash_hex):
+    cases = _golden_inputs(val, ids, segments, vocab_size)
     vectors = [
         {"text": text, "token_ids": t.tolist(), "segment_ids": s.tolist(), "logits": host.run(t, s).tolist()}
         for text, t, s in cases
