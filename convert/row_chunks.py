@@ -224,15 +224,12 @@ def _chunk_ops(graph: Graph, old_ops, layer: Layer, tag: str, s: int, e: int, ha
     # Elementwise and per-row operators whose input dies with them write over it (each output element
     # depends only on the input element at the same place and on row statistics read before writing).
     views.update({masked: (scores, 0), probs: (masked, 0), silu: (gate, 0)})
+    # The slices of P are P's own rows: their STRIDED_SLICEs copy bytes onto themselves.
+    row_bytes = depth * graph.item_bytes(layer.output)
+    views.update({query_in: (layer.padded, (s + halo) * row_bytes), conv_in: (layer.padded_4d, s * row_bytes)})
     shape_3d = graph.add_int32_constant([1, rows, depth], f"{tag}/conv_shape")
     depthwise = op("depthwise")
-    return [
-        strided_slice(layer.padded_4d, [0, 0, s, 0], [1, 1, e + halo, depth], conv_in),
-        same("depthwise", [conv_in, *depthwise.inputs[1:]], conv_4d),
-        graph.new_op("RESHAPE", [conv_4d, shape_3d], [conv]),
-        same("logistic", [conv], gate),
-        same("silu", [conv, gate], silu),
-        same("conv_out", [silu, *op("conv_out").inputs[1:]], conv_branch),
+    attention_ops = [
         strided_slice(layer.padded, [0, s + halo, 0], [1, e + halo, depth], query_in),
         same("query", [query_in, *op("query").inputs[1:]], query),
         same("scores", [query, layer.keys], scores),
@@ -240,5 +237,14 @@ def _chunk_ops(graph: Graph, old_ops, layer: Layer, tag: str, s: int, e: int, ha
         same("softmax", [masked], probs),
         same("context", [probs, layer.keys_t], context),
         same("attention_out", [context, *op("attention_out").inputs[1:]], attention),
-        same("combine", [attention, conv_branch] if op("combine").inputs[0] == out("attention_out") else [conv_branch, attention], result),
     ]
+    conv_ops = [
+        strided_slice(layer.padded_4d, [0, 0, s, 0], [1, 1, e + halo, depth], conv_in),
+        same("depthwise", [conv_in, *depthwise.inputs[1:]], conv_4d),
+        graph.new_op("RESHAPE", [conv_4d, shape_3d], [conv]),
+        same("logistic", [conv], gate),
+        same("silu", [conv, gate], silu),
+        same("conv_out", [silu, *op("conv_out").inputs[1:]], conv_branch),
+    ]
+    combine = same("combine", [attention, conv_branch] if op("combine").inputs[0] == out("attention_out") else [conv_branch, attention], result)
+    return attention_ops + conv_ops + [combine]

@@ -21,7 +21,7 @@ from convert.tflm_host import HostModel, minimum_arena_bytes
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 L256_MODEL = pathlib.Path(os.environ.get("EMBBERT_L256_MODEL", REPO / "build" / "models" / "snips-L256"))
-L256_ARENA_BOUND = 160 * 1024
+L256_ARENA_BOUND = 184 * 1024  # host minimum; the converter's graph needs 252,304 B
 
 
 @pytest.fixture(scope="module")
