@@ -67,27 +67,56 @@ def _blocks(graph: Graph, views: dict[int, tuple[int, int]]) -> list[Block]:
     return blocks
 
 
+def _first_fit(placed: list[tuple[Block, int]], block: Block) -> int:
+    """The lowest offset where `block` overlaps no placed block that is live at the same time."""
+    busy = sorted(
+        (offset, offset + other.size)
+        for other, offset in placed
+        if other.first <= block.last and block.first <= other.last
+    )
+    candidate = 0
+    for start, end in busy:
+        if candidate + block.size <= start:
+            break
+        candidate = max(candidate, end)
+    return candidate
+
+
 def plan(graph: Graph, views: dict[int, tuple[int, int]] | None = None) -> tuple[dict[int, int], int]:
     """Offsets of every activation and the planned size: largest blocks first, each at the lowest free offset."""
     placed: list[tuple[Block, int]] = []
     for block in sorted(_blocks(graph, views or {}), key=lambda b: (-b.size, b.first)):
-        busy = sorted(
-            (offset, offset + other.size)
-            for other, offset in placed
-            if other.first <= block.last and block.first <= other.last
-        )
-        candidate = 0
-        for start, end in busy:
-            if candidate + block.size <= start:
-                break
-            candidate = max(candidate, end)
-        placed.append((block, candidate))
+        placed.append((block, _first_fit(placed, block)))
     offsets = {t: start + inner for block, start in placed for t, inner in block.members.items()}
     size = max((start + block.size for block, start in placed), default=0)
     return offsets, size
+
+
+def read(graph: Graph) -> dict[int, int]:
+    """The offsets a model's offline plan gives its tensors (those it leaves to TFLM left out)."""
+    entry = [m for m in graph.model.metadata or [] if m.name in (METADATA_NAME, METADATA_NAME.encode())]
+    if not entry:
+        return {}
+    values = struct.unpack_from("<3I", bytes(graph.model.buffers[entry[0].buffer].data))
+    offsets = struct.unpack_from(f"<{values[2]}i", bytes(graph.model.buffers[entry[0].buffer].data), 12)
+    return {t: offset for t, offset in enumerate(offsets) if offset >= 0}
 
 
 def attach(graph: Graph, offsets: dict[int, int]) -> None:
     """Writes the plan into the model's metadata (tensors without an offset stay with TFLM's planner)."""
     values = [offsets.get(t, -1) for t in range(len(graph.tensors))]
     graph.set_metadata(METADATA_NAME, struct.pack(f"<3I{len(values)}i", 0, 0, len(values), *values))
+
+
+def size_with_scratch(graph: Graph, offsets: dict[int, int], scratch: dict[int, int]) -> int:
+    """The arena head once TFLM has placed kernel scratch buffers (operator index -> bytes) around the plan.
+
+    TFLM places them like its greedy planner: largest first, each at the lowest offset free of the
+    planned tensors and scratch buffers live during its operator.
+    """
+    spans = graph.lifetimes()
+    placed = [(Block({t: 0}, _align(graph.tensor_bytes(t)), *spans[t]), offset) for t, offset in offsets.items()]
+    for op, size in sorted(scratch.items(), key=lambda item: -item[1]):
+        block = Block({}, _align(size), op, op)
+        placed.append((block, _first_fit(placed, block)))
+    return max((offset + block.size for block, offset in placed), default=0)

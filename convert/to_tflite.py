@@ -30,13 +30,17 @@ GOLDEN_COUNT = 8
 REWRITE_CHECK_COUNT = 16  # validation examples on which the memory rewrite is checked bit for bit
 
 
-def firmware_arena_bytes(host_minimum: int) -> int:
-    """The arena the firmware gets: the host minimum plus a margin for CMSIS-NN's scratch buffers.
+def firmware_arena_bytes(host_minimum: int, device_estimate: int, scratch: int, planned: bool) -> int:
+    """The arena the firmware gets.
 
-    The host interpreter runs the reference kernels; CMSIS-NN asks for scratch space they do not (one
-    L=64 graph needed 1.1 KB more on the device than the host minimum), while 32-bit pointers save a few KB.
+    With an offline memory plan, the device needs the host minimum less what 32-bit TFLM structures save
+    (`device_estimate`) plus what CMSIS-NN's scratch buffers add above the plan (`scratch`; TFLM puts
+    them in the plan's gaps where they fit). Without one, TFLM's own planner on the device may place things differently from the host: the host minimum
+    plus a generous margin (one L=64 graph needed 1.1 KB more on the device than the host minimum).
     The firmware reports what it really used (`mem%`).
     """
+    if planned:
+        return (device_estimate + scratch + 255) // 256 * 256
     return (host_minimum + max(16 * 1024, host_minimum // 8) + 255) // 256 * 256
 
 
@@ -137,7 +141,8 @@ def convert(args) -> int:
     from convert.export import convert_to_int8
     from convert.flatbuffer import model_hash, summarize
     from convert.memory_rewrite import rewrite_for_memory
-    from convert.tflm_host import HostModel, minimum_arena_bytes
+    from convert.memory_rewrite import scratch_beyond_plan
+    from convert.tflm_host import HostModel, device_arena_estimate
     from keras_models.data import load_task
     from keras_models.metrics import predictions_from_logits, score
     from keras_models.model import count_parameters
@@ -195,8 +200,9 @@ def convert(args) -> int:
     }
 
     example = (val_ids[0], val_segments[0])
-    arena_host = minimum_arena_bytes(model_bytes, example)
-    arena = firmware_arena_bytes(arena_host)
+    arena_host, arena_device = device_arena_estimate(model_bytes, example)
+    arena = firmware_arena_bytes(arena_host, arena_device, scratch_beyond_plan(model_bytes, planned_bytes),
+                                 planned_bytes is not None)
     fits = [fit(board, len(model_bytes), arena) for board in BOARDS.values()]
     golden = _golden_vectors(host, val, val_ids, val_segments, info.config.vocab_size, model_hash(model_bytes))
 
@@ -211,6 +217,7 @@ def convert(args) -> int:
         "output_zero_point": output.zero_point,
         "arena_bytes": arena,
         "host_arena_bytes": arena_host,
+        "device_arena_estimate": arena_device,
         "planned_activation_bytes": planned_bytes,
         "row_chunks": chunks,
     }
@@ -230,7 +237,7 @@ def convert(args) -> int:
         "evaluation": evaluation,
         "conversion_seconds": round(convert_seconds, 1),
     }
-    memory = reports.memory_report(len(model_bytes), arena, arena_host, fits)
+    memory = reports.memory_report(len(model_bytes), arena, arena_host, fits, arena_device)
     _write_outputs(args.out, model_bytes, summary.ops, settings, info.label_names, golden, model_info, memory, fits)
 
     _print_summary(args.out, summary, model_bytes, (arena_host, arena), evaluation, fits, trained,

@@ -17,7 +17,7 @@ import pytest
 
 from convert import memory_rewrite, offline_plan, row_chunks, to_tflite
 from convert.graph import Graph
-from convert.tflm_host import HostModel, minimum_arena_bytes
+from convert.tflm_host import HostModel, device_arena_estimate, minimum_arena_bytes
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 L256_MODEL = pathlib.Path(os.environ.get("EMBBERT_L256_MODEL", REPO / "build" / "models" / "snips-L256"))
@@ -89,8 +89,8 @@ def test_chunk_count_with_the_smallest_arena_is_chosen(stock):
     model_bytes, golden = stock
     inputs = _inputs(golden, count=0)
     best = memory_rewrite.smallest_arena(model_bytes, inputs[0], candidates=(1, 4))
-    sizes = {0: minimum_arena_bytes(model_bytes, inputs[0])}
-    sizes.update({c: minimum_arena_bytes(memory_rewrite.rewrite(model_bytes, c)[0], inputs[0]) for c in (1, 4)})
+    sizes = {0: device_arena_estimate(model_bytes, inputs[0])[1]}
+    sizes.update({c: device_arena_estimate(memory_rewrite.rewrite(model_bytes, c)[0], inputs[0])[1] for c in (1, 4)})
     assert sizes[best] == min(sizes.values())
     result, chunks, _ = memory_rewrite.rewrite_for_memory(model_bytes, inputs, 4)
     assert chunks == 4 and result == memory_rewrite.rewrite(model_bytes, 4)[0]
