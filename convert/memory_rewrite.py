@@ -11,7 +11,7 @@ import numpy as np
 from convert import offline_plan, row_chunks
 from convert.graph import Graph
 
-CHUNK_CANDIDATES = (1, 2, 3, 4, 5, 6, 8)
+CHUNK_CANDIDATES = (0, 1, 2, 3, 4, 5, 6, 8)
 
 
 class RewriteMismatchError(RuntimeError):
@@ -19,9 +19,9 @@ class RewriteMismatchError(RuntimeError):
 
 
 def rewrite(model_bytes: bytes, chunks: int) -> tuple[bytes, int]:
-    """(rewritten flatbuffer, planned activation bytes)."""
+    """(rewritten flatbuffer, planned activation bytes); chunks=0 adds only the offline plan."""
     graph = Graph(model_bytes)
-    views = row_chunks.rewrite(graph, chunks)
+    views = row_chunks.rewrite(graph, chunks) if chunks else {}
     offsets, planned = offline_plan.plan(graph, views)
     offline_plan.attach(graph, offsets)
     return graph.to_bytes(), planned
@@ -70,7 +70,7 @@ def scratch_beyond_plan(model_bytes: bytes, planned: int | None) -> int:
 
 
 def smallest_arena(model_bytes: bytes, example, candidates=CHUNK_CANDIDATES) -> int:
-    """The chunk count whose rewrite needs the smallest device arena; 0 when the unrewritten graph does.
+    """The chunk count (0: the offline plan alone) whose rewrite needs the smallest device arena.
 
     More chunks shrink the planned activations but add operators, and each operator adds persistent
     data (the depthwise convolution's per-channel multipliers alone are 1 KB per copy), so the best
@@ -78,7 +78,7 @@ def smallest_arena(model_bytes: bytes, example, candidates=CHUNK_CANDIDATES) -> 
     """
     from convert.tflm_host import device_arena_estimate
 
-    sizes = {0: device_arena_estimate(model_bytes, example)[1] + scratch_beyond_plan(model_bytes, None)}
+    sizes = {}
     for chunks in candidates:
         rewritten, planned = rewrite(model_bytes, chunks)
         sizes[chunks] = device_arena_estimate(rewritten, example)[1] + scratch_beyond_plan(rewritten, planned)
@@ -87,11 +87,9 @@ def smallest_arena(model_bytes: bytes, example, candidates=CHUNK_CANDIDATES) -> 
 
 def rewrite_for_memory(model_bytes: bytes, examples, chunks: int | None = None) -> tuple[bytes, int, int | None]:
     """(flatbuffer, chunks, planned bytes): `rewrite` verified bit for bit against the unrewritten graph on
-    `examples`; chunks=None picks the count with the smallest arena, 0 keeps the graph as it is."""
+    `examples`; chunks=None picks the count with the smallest arena."""
     if chunks is None:
         chunks = smallest_arena(model_bytes, examples[0])
-    if chunks == 0:
-        return model_bytes, 0, None
     rewritten, planned = rewrite(model_bytes, chunks)
     check_same_outputs(model_bytes, rewritten, examples)
     return rewritten, chunks, planned
@@ -106,19 +104,19 @@ def main(argv=None) -> int:
     from convert.tflm_host import device_arena_estimate
 
     parser = argparse.ArgumentParser(description="Arena of a converted model's graph with each row-chunk count.")
-    parser.add_argument("model", type=Path, help="converter output folder made with --row-chunks 0")
+    parser.add_argument("model", type=Path, help="converter output folder made with --row-chunks off")
     parser.add_argument("--chunks", type=int, nargs="+", default=list(CHUNK_CANDIDATES))
     args = parser.parse_args(argv)
     model_bytes = (args.model / "model.tflite").read_bytes()
     vector = json.loads((args.model / "golden.json").read_text())["vectors"][0]
     example = (np.array(vector["token_ids"]), np.array(vector["segment_ids"]))
     print(f"{'chunks':>6} {'operators':>9} {'planned':>9} {'host minimum':>12} {'32-bit':>9} {'+ CMSIS-NN scratch':>18}")
-    for chunks in [0, *args.chunks]:
-        graph_bytes, planned = rewrite(model_bytes, chunks) if chunks else (model_bytes, None)
+    for chunks in [None, *args.chunks]:
+        graph_bytes, planned = (model_bytes, None) if chunks is None else rewrite(model_bytes, chunks)
         host, device = device_arena_estimate(graph_bytes, example)
         operators = len(Graph(graph_bytes).operators)
         with_scratch = device + scratch_beyond_plan(graph_bytes, planned)
-        print(f"{chunks:>6} {operators:>9} {planned if planned else '-':>9} {host:>12,} {device:>9,} {with_scratch:>18,}")
+        print(f"{'off' if chunks is None else chunks:>6} {operators:>9} {planned if planned else '-':>9} {host:>12,} {device:>9,} {with_scratch:>18,}")
     return 0
 
 

@@ -64,9 +64,10 @@ def parse_args(argv=None):
                         help="validation examples to compare int8 with Keras (default 0: all)")
     parser.add_argument("--board", action="append", default=[], choices=sorted(BOARDS),
                         help="fail unless the model fits this board (repeatable)")
-    parser.add_argument("--row-chunks", type=int, default=None,
-                        help="run each encoder layer's rows in this many chunks, with an offline memory plan "
-                             "(default: the count, 0 included, with the smallest arena; 0: keep the graph)")
+    parser.add_argument("--row-chunks", default="auto",
+                        help="run each encoder layer's rows in this many chunks (0-10; 0: none), with an offline "
+                             "memory plan; auto (default): the count with the smallest arena; off: keep the "
+                             "converter's graph and TFLM's own memory planner")
     parser.add_argument("--data", help="local data folder (default: shared/data beside the repo)")
     return parser.parse_args(argv)
 
@@ -131,8 +132,8 @@ def convert(args) -> int:
         get_board(name)
     if args.calibration_samples < 1:
         raise UsageError("--calibration-samples must be at least 1")
-    if args.row_chunks is not None and not 0 <= args.row_chunks <= 10:
-        raise UsageError("--row-chunks must be between 0 and 10")
+    if args.row_chunks not in ("auto", "off") and args.row_chunks not in [str(n) for n in range(11)]:
+        raise UsageError(f"--row-chunks must be auto, off or 0 to 10, not {args.row_chunks!r}")
     _prepare_out(args.out)
 
     from tqdm import tqdm
@@ -175,8 +176,10 @@ def convert(args) -> int:
     val, val_ids, val_segments = encoded("validation", args.eval_samples)
     checked = [(ids, segments) for _, ids, segments in _golden_inputs(val, val_ids, val_segments, info.config.vocab_size)]
     checked += list(zip(val_ids[GOLDEN_COUNT:REWRITE_CHECK_COUNT], val_segments[GOLDEN_COUNT:REWRITE_CHECK_COUNT]))
-    model_bytes, chunks, planned_bytes = rewrite_for_memory(model_bytes, checked, args.row_chunks)
-    if chunks:
+    chunks, planned_bytes = None, None
+    if args.row_chunks != "off":
+        wanted = None if args.row_chunks == "auto" else int(args.row_chunks)
+        model_bytes, chunks, planned_bytes = rewrite_for_memory(model_bytes, checked, wanted)
         print(f"memory rewrite: {chunks} row chunks per layer, offline plan of {planned_bytes:,} activation bytes, "
               f"outputs equal bit for bit on {len(checked)} inputs")
     summary = summarize(model_bytes)
