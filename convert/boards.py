@@ -30,7 +30,7 @@ BOARDS = {
     b.name: b
     for b in [
         Board("qemu", "QEMU mps2-an386 (Cortex-M4F)", 4096 * KB, 4096 * KB, 160 * KB, 24 * KB),
-        Board("qemu_stm32", "QEMU netduinoplus2 (STM32F405)", 1024 * KB, 192 * KB, 160 * KB, 24 * KB),
+        Board("qemu_stm32", "QEMU netduinoplus2 (STM32F405)", 1024 * KB, 192 * KB, 160 * KB, 16 * KB),
         Board("nucleo_f429zi", "STM32 Nucleo-144 F429ZI", 2048 * KB, 192 * KB, 160 * KB, 8 * KB),
         # The Arduino mbed core takes a good part of the RAM and flash before the application.
         Board("nano33ble", "Arduino Nano 33 BLE (nRF52840)", 1024 * KB, 256 * KB, 320 * KB, 72 * KB),
