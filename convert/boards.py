@@ -54,7 +54,7 @@ class Fit:
         b = self.board
         verdict = "fits" if self.fits else "DOES NOT FIT"
         return (
-            f"{b.name:14s} {verdict:12s} flash {self.flash_needed / KB:7.1f} / {b.flash / KB:6.0f} KB"
+            f"{b.name:19s} {verdict:12s} flash {self.flash_needed / KB:7.1f} / {b.flash / KB:6.0f} KB"
             f"   RAM {self.ram_needed / KB:6.1f} / {b.ram / KB:5.0f} KB ({(b.ram - self.ram_needed) / KB:.1f} KB spare)"
         )
 

@@ -80,7 +80,10 @@ def smallest_arena(model_bytes: bytes, example, candidates=CHUNK_CANDIDATES) -> 
 
     sizes = {}
     for chunks in candidates:
-        rewritten, planned = rewrite(model_bytes, chunks)
+        try:
+            rewritten, planned = rewrite(model_bytes, chunks)
+        except row_chunks.RewriteError:  # not EmbBERT's layer structure: the offline plan alone
+            continue
         sizes[chunks] = device_arena_estimate(rewritten, example)[1] + scratch_beyond_plan(rewritten, planned)
     return min(sizes, key=lambda chunks: (sizes[chunks], chunks))
 
