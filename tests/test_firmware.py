@@ -373,6 +373,25 @@ def test_real_board_images_link(environment, board, extra):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+@pytest.mark.parametrize("board, converter_board, extra", [
+    ("qemu_stm32", "qemu_stm32", {}),
+    ("nucleo_f429zi", "nucleo_f429zi", {}),
+    ("nano33ble", "nano33ble_baremetal", {"ROUTE": "baremetal"}),
+])
+def test_converter_fit_agrees_with_make_size(environment, board, converter_board, extra):
+    """The converter's fit check (`--board`) and `make size` give the same verdict, and the converter's
+    RAM figure is a close upper bound of what the linked image needs."""
+    from convert.boards import fit, get_board
+
+    settings = json.loads((MODEL_DIR / "model_info.json").read_text())
+    verdict = fit(get_board(converter_board), settings["model_bytes"], settings["arena_bytes"])
+    r = _make("size", f"BOARD={board}", f"MODEL={MODEL_DIR}", *[f"{k}={v}" for k, v in extra.items()])
+    ram = re.search(r"RAM +static \(\.data\+\.bss\) +\d+ +of which arena +\d+ +stack +\d+ +total +(\d+)", r.stdout)
+    assert ram, r.stdout + r.stderr
+    assert (r.returncode == 0) == verdict.fits, (r.stdout + r.stderr, verdict.describe())
+    assert 0 <= verdict.ram_needed - int(ram.group(1)) <= 8 * 1024, (r.stdout, verdict.describe())
+
+
 def test_nucleo_port_runs_on_netduinoplus2(environment):
     """The Nucleo image's own code (USART3 on PD8/PD9, the clock setup and its HSI fallback) on QEMU's
     STM32F405, linked with the stack in SRAM (QEMU has no CCM). QEMU has no DWT: cycles read 0."""
