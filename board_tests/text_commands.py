@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from board_tests.client import BoardClient, ProtocolError
+from board_tests.client import BoardClient
+from board_tests.protocol import ProtocolError
 
 _ESCAPED = re.compile(r"([\\%|])")
 
@@ -59,7 +60,7 @@ def parse_text_reply(lines: list[str], infer: bool) -> TextResult:
 
 def classify(board: BoardClient, text: str, pair: str | None = None) -> TextResult:
     """The board tokenizes `text` (and `pair`), runs the model once and names the label."""
-    lines = board.command(text_command("classify", text, pair), timeout=board._infer_deadline(1))
+    lines = board.command(text_command("classify", text, pair), timeout=board.infer_deadline(1))
     return parse_text_reply(lines, infer=True)
 
 

@@ -37,14 +37,14 @@ constexpr TextCommandName kCommands[] = {
     {"classify", false, true}, {"classify-pair", true, true}, {"tokenize", false, false}, {"tokenize-pair", true, false}};
 bool g_infer = false;
 
-void ErrorLine(const char* msg) {
+void reply_error_line(const char* msg) {
   out_str("e-[");
   out_str(msg);
   out_str("]\r\n");
 }
 
 // Ends the text being tokenized; remembers its ids or its error.
-void EndSegment() {
+void end_segment() {
   const uint32_t t0 = static_cast<uint32_t>(board_cycles());
   text_tokenizer_end(&g_tokenizer);
   g_tokenize_cycles += static_cast<uint32_t>(board_cycles()) - t0;
@@ -57,12 +57,12 @@ void EndSegment() {
   }
 }
 
-void BeginSegment(int segment) {
+void begin_segment(int segment) {
   g_segment = segment;
   text_tokenizer_begin(&g_tokenizer, g_ids[segment], pack_budget(g_mode == Mode::kPair, kSeqLen));
 }
 
-void PrintTokenizeError() {
+void print_tokenize_error() {
   out_str("e-[");
   switch (g_failed_error) {
     case TokenizeError::kInvalidUtf8:
@@ -87,15 +87,7 @@ void PrintTokenizeError() {
   out_str("]\r\n");
 }
 
-void PrintKeyNumber(const char* key, uint64_t value) {
-  out_str("m-");
-  out_str(key);
-  out_str("=");
-  out_u64(value);
-  out_eol();
-}
-
-void PrintTokens(const uint16_t* ids, int n) {
+void print_tokens(const uint16_t* ids, int n) {
   out_str("m-tokens=");
   for (int i = 0; i < n; ++i) {
     if (i > 0) board_putc(',');
@@ -105,10 +97,10 @@ void PrintTokens(const uint16_t* ids, int n) {
 }
 
 // Packs the ids, runs the model once (`classify`) and prints the reply.
-void Classify() {
-  if (g_infer && runner::Error() != nullptr) {
+void run_text_command() {
+  if (g_infer && runner::init_error() != nullptr) {
     out_str("e-[model not ready: ");
-    out_str(runner::Error());
+    out_str(runner::init_error());
     out_str("]\r\n");
     return;
   }
@@ -117,19 +109,19 @@ void Classify() {
   const int n = pack_tokens(g_ids[0], g_counts[0], g_ids[1], pair ? g_counts[1] : 0, pair,
                             static_cast<uint16_t>(kClsId), static_cast<uint16_t>(kSepId), kSeqLen, packed);
   if (!g_infer) {
-    PrintTokens(packed, n);
-    PrintKeyNumber("tokenize-cycles", g_tokenize_cycles);
+    print_tokens(packed, n);
+    out_key_u64("m-", "tokenize-cycles", g_tokenize_cycles);
     return;
   }
-  runner::SetInput(packed, n);
-  runner::PrepareInput();
+  runner::set_input(packed, n);
+  runner::prepare_input();
   board_cycles_reset();
-  const bool ok = runner::Invoke();
+  const bool ok = runner::invoke();
   const uint64_t infer_cycles = board_cycles();
-  PrintTokens(packed, n);
-  if (!ok) return ErrorLine("invoke failed");
-  const int8_t* logits = runner::Logits();
-  const int classes = runner::NumLogits();
+  print_tokens(packed, n);
+  if (!ok) return reply_error_line("invoke failed");
+  const int8_t* logits = runner::logits();
+  const int classes = runner::num_logits();
   int best = 0;
   for (int i = 1; i < classes; ++i) {
     if (logits[i] > logits[best]) best = i;
@@ -144,20 +136,20 @@ void Classify() {
     out_i32(logits[i]);
   }
   out_eol();
-  PrintKeyNumber("tokenize-cycles", g_tokenize_cycles);
-  PrintKeyNumber("infer-cycles", infer_cycles);
+  out_key_u64("m-", "tokenize-cycles", g_tokenize_cycles);
+  out_key_u64("m-", "infer-cycles", infer_cycles);
 }
 
-void Finish() {
-  EndSegment();
+void finish_command() {
+  end_segment();
   if (g_failed_segment >= 0) {
-    PrintTokenizeError();
+    print_tokenize_error();
   } else if (g_mode == Mode::kPair && g_segment == 0) {
-    ErrorLine("a pair needs two texts separated by an unescaped '|'");
+    reply_error_line("a pair needs two texts separated by an unescaped '|'");
   } else if (g_extra_separator) {
-    ErrorLine("a pair takes exactly one unescaped '|'");
+    reply_error_line("a pair takes exactly one unescaped '|'");
   } else {
-    Classify();
+    run_text_command();
   }
   g_mode = Mode::kIdle;
 }
@@ -188,7 +180,7 @@ bool text_command_start(const char* word, int len) {
   g_failed_segment = -1;
   g_counts[0] = g_counts[1] = 0;
   g_tokenize_cycles = 0;
-  BeginSegment(0);
+  begin_segment(0);
   return true;
 }
 
@@ -201,13 +193,13 @@ bool text_command_feed(char c) {
       return false;
     }
     if (c == '%') {
-      Finish();
+      finish_command();
       return true;
     }
     if (c == '|' && g_mode == Mode::kPair) {
       if (g_segment == 0) {
-        EndSegment();
-        BeginSegment(1);
+        end_segment();
+        begin_segment(1);
       } else {
         g_extra_separator = true;
       }

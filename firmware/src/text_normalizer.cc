@@ -5,7 +5,7 @@
 namespace {
 
 // The run holding `cp`, or nullptr. Runs are sorted; the first one starts at U+0000 (ASCII fast path).
-const TokFoldRange* FindRange(uint32_t cp) {
+const TokFoldRange* find_range(uint32_t cp) {
   if (cp < kTokFoldRanges[0].first + kTokFoldRanges[0].count) return &kTokFoldRanges[0];
   int lo = 0, hi = kTokFoldRangeCount - 1;
   while (lo <= hi) {
@@ -21,7 +21,7 @@ const TokFoldRange* FindRange(uint32_t cp) {
 }  // namespace
 
 int normalize_code_point(uint32_t cp, uint16_t out[kNormalizedMax]) {
-  const TokFoldRange* r = FindRange(cp);
+  const TokFoldRange* r = find_range(cp);
   if (r == nullptr) return -1;
   const uint16_t fold = kTokFold[r->offset + (cp - r->first)];
   if (fold == 0) return 0;

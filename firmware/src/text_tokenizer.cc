@@ -6,20 +6,20 @@
 
 namespace {
 
-void Fail(TextTokenizer* t, TokenizeError e, uint32_t offset, uint32_t cp = 0) {
+void fail(TextTokenizer* t, TokenizeError e, uint32_t offset, uint32_t cp = 0) {
   if (t->error != TokenizeError::kNone) return;
   t->error = e;
   t->error_offset = offset;
   t->error_code_point = cp;
 }
 
-void Emit(TextTokenizer* t, uint16_t id) {
+void emit(TextTokenizer* t, uint16_t id) {
   if (t->count < t->max_tokens) t->out[t->count++] = id;
   else t->full = true;
 }
 
 // Merges the current word and emits its ids (nothing once the output is full: those ids are dropped).
-void EndWord(TextTokenizer* t) {
+void end_word(TextTokenizer* t) {
   const int n = t->word_len;
   t->word_len = 0;
   if (n == 0 || t->count >= t->max_tokens) {
@@ -30,25 +30,25 @@ void EndWord(TextTokenizer* t) {
   ids[0] = kTokCharId[ids[0]];
   for (int i = 1; i < n; ++i) ids[i] = kTokCharContId[ids[i]];
   const int m = bpe_merge_word(ids, t->ranks, n);
-  for (int i = 0; i < m; ++i) Emit(t, ids[i]);
+  for (int i = 0; i < m; ++i) emit(t, ids[i]);
 }
 
 // One normalised character through the BERT pre-tokenizer.
-void AddCharacter(TextTokenizer* t, uint16_t c, uint32_t offset) {
+void add_character(TextTokenizer* t, uint16_t c, uint32_t offset) {
   switch (kTokCharClass[c]) {
     case kTokClassSpace:
-      EndWord(t);
+      end_word(t);
       break;
     case kTokClassPunct:
-      EndWord(t);
+      end_word(t);
       t->word[0] = c;
       t->word_len = 1;
-      EndWord(t);
+      end_word(t);
       break;
     default:
       if (t->word_len == kMaxWordChars) {
         // Only an error while its ids could still be needed.
-        if (t->count < t->max_tokens) Fail(t, TokenizeError::kWordTooLong, offset);
+        if (t->count < t->max_tokens) fail(t, TokenizeError::kWordTooLong, offset);
         t->full = true;
         return;
       }
@@ -57,19 +57,19 @@ void AddCharacter(TextTokenizer* t, uint16_t c, uint32_t offset) {
 }
 
 // One raw byte that is not part of an added token.
-void AddByte(TextTokenizer* t, uint8_t byte, uint32_t offset) {
+void add_byte(TextTokenizer* t, uint8_t byte, uint32_t offset) {
   if (!utf8_pending(t->utf8)) t->sequence_start = offset;
   const int32_t cp = utf8_decode(&t->utf8, byte);
   if (cp == kUtf8NeedMore) return;
-  if (cp == kUtf8Invalid) return Fail(t, TokenizeError::kInvalidUtf8, offset);
+  if (cp == kUtf8Invalid) return fail(t, TokenizeError::kInvalidUtf8, offset);
   uint16_t chars[kNormalizedMax];
   const int n = normalize_code_point(static_cast<uint32_t>(cp), chars);
-  if (n < 0) return Fail(t, TokenizeError::kUnsupported, t->sequence_start, static_cast<uint32_t>(cp));
-  for (int i = 0; i < n; ++i) AddCharacter(t, chars[i], t->sequence_start);
+  if (n < 0) return fail(t, TokenizeError::kUnsupported, t->sequence_start, static_cast<uint32_t>(cp));
+  for (int i = 0; i < n; ++i) add_character(t, chars[i], t->sequence_start);
 }
 
 // The added token whose text `special[0..len)` is, -1 if none, -2 if it is a prefix of one.
-int MatchSpecial(const char* s, int len) {
+int match_special(const char* s, int len) {
   bool prefix = false;
   for (int i = 0; i < kTokSpecialCount; ++i) {
     const char* text = kTokSpecial[i].text;
@@ -106,19 +106,19 @@ void text_tokenizer_feed(TextTokenizer* t, uint8_t byte) {
   t->special[t->special_len++] = static_cast<char>(byte);
   // Added tokens are matched leftmost first in the raw text; bytes that cannot start one go on.
   while (t->special_len > 0) {
-    const int match = MatchSpecial(t->special, t->special_len);
+    const int match = match_special(t->special, t->special_len);
     if (match == -2 && t->special_len < kMaxSpecialLen) return;
     if (match >= 0) {
       if (utf8_pending(t->utf8)) {
         t->utf8 = Utf8Decoder();
-        Fail(t, TokenizeError::kInvalidUtf8, t->special_start);
+        fail(t, TokenizeError::kInvalidUtf8, t->special_start);
       }
-      EndWord(t);
-      Emit(t, kTokSpecial[match].id);
+      end_word(t);
+      emit(t, kTokSpecial[match].id);
       t->special_len = 0;
       return;
     }
-    AddByte(t, static_cast<uint8_t>(t->special[0]), t->special_start);
+    add_byte(t, static_cast<uint8_t>(t->special[0]), t->special_start);
     for (int i = 1; i < t->special_len; ++i) t->special[i - 1] = t->special[i];
     --t->special_len;
     ++t->special_start;
@@ -126,11 +126,11 @@ void text_tokenizer_feed(TextTokenizer* t, uint8_t byte) {
 }
 
 void text_tokenizer_end(TextTokenizer* t) {
-  for (int i = 0; i < t->special_len; ++i) AddByte(t, static_cast<uint8_t>(t->special[i]), t->special_start + i);
+  for (int i = 0; i < t->special_len; ++i) add_byte(t, static_cast<uint8_t>(t->special[i]), t->special_start + i);
   t->special_len = 0;
   if (utf8_pending(t->utf8)) {
     t->utf8 = Utf8Decoder();
-    Fail(t, TokenizeError::kInvalidUtf8, t->offset);
+    fail(t, TokenizeError::kInvalidUtf8, t->offset);
   }
-  EndWord(t);
+  end_word(t);
 }
