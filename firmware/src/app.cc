@@ -212,12 +212,7 @@ void cmd_infer(int argc, char* argv[]) {
   }
   const int8_t* logits = runner::logits();
   const int n = runner::num_logits();
-  out_str("m-logits=");
-  for (int i = 0; i < n; ++i) {
-    if (i > 0) board_putc(',');
-    out_i32(logits[i]);
-  }
-  out_eol();
+  out_i8_list("m-logits=", logits, n);
   out_key_hex8("m-", "crc-input", input_crc);
   out_key_hex8("m-", "crc-output", crc32(logits, static_cast<size_t>(n)));
 }

@@ -87,15 +87,6 @@ void print_tokenize_error() {
   out_str("]\r\n");
 }
 
-void print_tokens(const uint16_t* ids, int n) {
-  out_str("m-tokens=");
-  for (int i = 0; i < n; ++i) {
-    if (i > 0) board_putc(',');
-    out_u64(ids[i]);
-  }
-  out_eol();
-}
-
 // Packs the ids, runs the model once (`classify`) and prints the reply.
 void run_text_command() {
   if (g_infer && runner::init_error() != nullptr) {
@@ -109,7 +100,7 @@ void run_text_command() {
   const int n = pack_tokens(g_ids[0], g_counts[0], g_ids[1], pair ? g_counts[1] : 0, pair,
                             static_cast<uint16_t>(kClsId), static_cast<uint16_t>(kSepId), kSeqLen, packed);
   if (!g_infer) {
-    print_tokens(packed, n);
+    out_u16_list("m-tokens=", packed, n);
     out_key_u64("m-", "tokenize-cycles", g_tokenize_cycles);
     return;
   }
@@ -118,7 +109,7 @@ void run_text_command() {
   board_cycles_reset();
   const bool ok = runner::invoke();
   const uint64_t infer_cycles = board_cycles();
-  print_tokens(packed, n);
+  out_u16_list("m-tokens=", packed, n);
   if (!ok) return reply_error_line("invoke failed");
   const int8_t* logits = runner::logits();
   const int classes = runner::num_logits();
@@ -130,12 +121,7 @@ void run_text_command() {
   if (best < kNumLabelNames) out_str(kLabelNames[best]);
   else out_u64(static_cast<uint64_t>(best));
   out_str("]\r\n");
-  out_str("m-logits=");
-  for (int i = 0; i < classes; ++i) {
-    if (i > 0) board_putc(',');
-    out_i32(logits[i]);
-  }
-  out_eol();
+  out_i8_list("m-logits=", logits, classes);
   out_key_u64("m-", "tokenize-cycles", g_tokenize_cycles);
   out_key_u64("m-", "infer-cycles", infer_cycles);
 }
