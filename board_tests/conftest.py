@@ -62,6 +62,9 @@ def pytest_addoption(parser):
     g.addoption("--kernels", default=None, help="qemu: firmware kernels to build (cmsis_nn or reference)")
     g.addoption("--arena", type=int, default=None, help="qemu: build with this TFLM arena size (make ARENA=...)")
     g.addoption("--no-build", action="store_true", help="qemu: do not run make, use the existing image")
+    g.addoption("--classify-limit", type=int, default=16,
+                help="text mode: examples the board classifies from their text (default 16; -1: all). "
+                     "Every example is tokenized on the board regardless")
 
 
 def pytest_configure(config):
@@ -93,6 +96,7 @@ class Options:
     arena: int | None = None
     write_chunk: int = 0
     write_pause: float = 0.0
+    classify_limit: int = 16
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +106,8 @@ def opts(pytestconfig) -> Options:
                    warmup=o.warmup, report_dir=pathlib.Path(o.report_dir), model_dir=pathlib.Path(o.model_dir),
                    elf=pathlib.Path(o.elf) if o.elf else None, timeout=o.board_timeout,
                    infer_timeout=o.infer_timeout, kernels=o.kernels, build=not o.no_build,
-                   arena=o.arena, write_chunk=o.write_chunk, write_pause=o.write_pause)
+                   arena=o.arena, write_chunk=o.write_chunk, write_pause=o.write_pause,
+                   classify_limit=o.classify_limit)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,8 @@ import pathlib
 
 import numpy as np
 
+from board_tests.text_report import text_markdown, text_summary_lines
+
 
 def _fmt(v, digits=4) -> str:
     if v is None:
@@ -97,6 +99,7 @@ def summary_lines(rep: dict) -> list[str]:
     if prof and prof.get("by_type"):
         top = ", ".join(f"{d['op']} {100 * d['share']:.0f}%" for d in prof["by_type"][:4])
         out.append(f"top ops: {top}")
+    out += text_summary_lines(rep)
     if run.get("wall_s") is not None:
         out.append(f"wall time {run['wall_s']:.0f} s; report: {run.get('report_dir', '')}")
     return out
@@ -215,6 +218,7 @@ def _markdown(rep: dict) -> str:
             md.append(f"| {d['op']} | {d['count']} | {d['cycles']:,} | {100 * d['share']:.1f} % |")
         md.append("")
 
+    md += text_markdown(rep)
     rob = rep.get("robustness")
     if rob:
         md += ["## Robustness", ""] + [f"- {k}: {v}" for k, v in rob.items()] + [""]

@@ -189,7 +189,8 @@ class Transport:
     def exchange(self, command: str, timeout: float) -> list[str]:
         """Send one command and read its reply up to `m-ready`, once (no retry). Returns the `m-` lines."""
         deadline = time.monotonic() + timeout
-        self.write_raw(command.encode("ascii") + b"%")
+        # Text commands carry UTF-8; surrogate escapes let tests send raw (invalid) bytes.
+        self.write_raw(command.encode("utf-8", "surrogateescape") + b"%")
         if self.after_send:
             self.after_send(command)
         lines: list[str] = []

@@ -59,8 +59,9 @@ class Fit:
         )
 
 
-def fit(board: Board, model_bytes: int, arena_bytes: int) -> Fit:
-    return Fit(board, board.code_flash + model_bytes, board.firmware_ram + arena_bytes)
+def fit(board: Board, model_bytes: int, arena_bytes: int, tokenizer_bytes: int = 0) -> Fit:
+    """Flash: firmware code + model + the tokenizer's tables; RAM: firmware + arena."""
+    return Fit(board, board.code_flash + model_bytes + tokenizer_bytes, board.firmware_ram + arena_bytes)
 
 
 def get_board(name: str) -> Board:

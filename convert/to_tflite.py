@@ -209,7 +209,10 @@ def convert(args) -> int:
     arena_host, arena_device = device_arena_estimate(model_bytes, example)
     arena = firmware_arena_bytes(arena_host, arena_device, scratch_beyond_plan(model_bytes, planned_bytes),
                                  planned_bytes is not None)
-    fits = [fit(board, len(model_bytes), arena) for board in BOARDS.values()]
+    from convert.tokenizer_tables import build_tables
+
+    tokenizer_tables = build_tables(info.tokenizer_path)
+    fits = [fit(board, len(model_bytes), arena, tokenizer_tables.total_bytes) for board in BOARDS.values()]
     golden = _golden_vectors(host, val, val_ids, val_segments, info.config.vocab_size, model_hash(model_bytes))
 
     settings = {
@@ -243,11 +246,13 @@ def convert(args) -> int:
         "evaluation": evaluation,
         "conversion_seconds": round(convert_seconds, 1),
     }
-    memory = reports.memory_report(len(model_bytes), arena, arena_host, fits, arena_device)
-    _write_outputs(args.out, model_bytes, summary.ops, settings, info.label_names, golden, model_info, memory, fits)
+    memory = reports.memory_report(len(model_bytes), arena, arena_host, fits, arena_device,
+                                   tokenizer_tables.total_bytes)
+    _write_outputs(args.out, model_bytes, summary.ops, settings, info.label_names, golden, model_info, memory, fits,
+                   tokenizer_tables)
 
     _print_summary(args.out, summary, model_bytes, (arena_host, arena), evaluation, fits, trained,
-                   time.time() - started)
+                   time.time() - started, tokenizer_tables.total_bytes)
     too_small = [f for f in fits if f.board.name in args.board and not f.fits]
     for f in too_small:
         short = [f"{what} {need / KB:.1f} KB needed, {have / KB:.0f} KB available"
@@ -297,13 +302,15 @@ def _golden_vectors(host, val, ids, segments, vocab_size, hash_hex):
     return {"model_hash": hash_hex, "seq_len": int(len(ids[0])), "vectors": vectors}
 
 
-def _write_outputs(out, model_bytes, ops, settings, label_names, golden, model_info, memory, fits):
+def _write_outputs(out, model_bytes, ops, settings, label_names, golden, model_info, memory, fits, tokenizer_tables):
     from convert import c_sources, reports
+    from convert.tokenizer_tables import tokenizer_source
 
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
     try:
         (staging / "model.tflite").write_bytes(model_bytes)
         c_sources.write_sources(staging, model_bytes, ops, settings, label_names, f"{model_info['checkpoint']}")
+        (staging / "tokenizer_data.cc").write_text(tokenizer_source(tokenizer_tables, model_info["tokenizer"]))
         reports.write_json(staging / "golden.json", golden)
         reports.write_json(staging / "model_info.json", model_info)
         reports.write_json(staging / "memory_report.json", memory)
@@ -314,11 +321,11 @@ def _write_outputs(out, model_bytes, ops, settings, label_names, golden, model_i
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _print_summary(out, summary, model_bytes, arena, evaluation, fits, trained, seconds):
+def _print_summary(out, summary, model_bytes, arena, evaluation, fits, trained, seconds, tokenizer_bytes):
     e = evaluation
     print()
     print(f"ops ({len(summary.ops)}): " + ", ".join(f"{op}x{summary.op_counts[op]}" for op in summary.ops))
-    print(f"flatbuffer: {len(model_bytes):,} bytes   TFLM arena: {arena[0]:,} bytes minimum on the host "
+    print(f"flatbuffer: {len(model_bytes):,} bytes   tokenizer tables: {tokenizer_bytes:,} bytes   TFLM arena: {arena[0]:,} bytes minimum on the host "
           f"({arena[1]:,} reserved on the board)   float tensors: {len(summary.float_tensors)}")
     note = "" if trained else "   (untrained model: scores are meaningless)"
     print(f"{e['metric']} on {e['examples']} validation examples: float {e['float_keras']:.4f}  "

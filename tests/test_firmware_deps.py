@@ -80,7 +80,7 @@ def test_size_script_fails_when_the_image_does_not_fit(tmp_path):
     size_tool.write_text("#!/bin/sh\necho 'section size addr'\necho '.text 500000 0'\necho '.data 100 536870912'\n"
                          "echo '.bss 300000 536871012'\necho '.stack 16384 537171012'\n")
     nm_tool = tmp_path / "nm"
-    nm_tool.write_text("#!/bin/sh\necho '00010000 00060000 R g_model_data'\n"
+    nm_tool.write_text("#!/bin/sh\necho '00010000 00060000 R g_model_data'\necho '00070000 0000a000 R kTokMergeKeys'\n"
                        "echo '20000100 00040000 b runner::(anonymous namespace)::g_arena'\n")
     for tool in (size_tool, nm_tool):
         tool.chmod(0o755)
@@ -92,7 +92,7 @@ def test_size_script_fails_when_the_image_does_not_fit(tmp_path):
 
     ok = run(1 << 20)
     assert ok.returncode == 0, ok.stderr
-    assert re.search(r"code\s+106784\s+model\s+393216", ok.stdout)
+    assert re.search(r"code\s+65824\s+model\s+393216\s+tokenizer tables\s+40960", ok.stdout)
     assert re.search(r"arena\s+262144", ok.stdout)
     too_small = run(256 * 1024)
     assert too_small.returncode == 1 and "do not fit" in too_small.stderr

@@ -15,7 +15,8 @@ import pytest
 from board_tests.bad_commands import bad_commands
 from board_tests.protocol import encode_load, input_crc, line_max, output_crc, parse_infer, parse_load
 from convert.c_sources import model_settings
-from keras_models.paths import REPO_ROOT
+from convert.tokenizer_tables import write_tokenizer_source
+from keras_models.paths import REPO_ROOT, TOKENIZER_PATH
 
 SRC = REPO_ROOT / "firmware" / "src"
 L, V, C = 16, 8192, 3
@@ -113,7 +114,11 @@ def firmware_core(tmp_path_factory):
     settings = {"name": "host-test", "hash": "0badf00d", "model_bytes": 1234, "seq_len": L, "vocab_size": V,
                 "num_outputs": C, "output_scale": 0.1, "output_zero_point": 0, "host_arena_bytes": 1, "arena_bytes": 1}
     (folder / "model_settings.h").write_text(model_settings(settings, ["a", "b", "c"], "test"))
-    sources = [SRC / "app.cc", SRC / "serial_out.cc", SRC / "crc32.cc", SRC / "profiler.cc", folder / "harness.cc"]
+    write_tokenizer_source(folder, TOKENIZER_PATH)
+    tokenizer = [SRC / f"{name}.cc" for name in ("text_command", "text_tokenizer", "text_normalizer", "bpe_merge",
+                                                 "utf8_decoder", "token_packer")]
+    sources = [SRC / "app.cc", SRC / "serial_out.cc", SRC / "crc32.cc", SRC / "profiler.cc", folder / "harness.cc",
+               *tokenizer, folder / "tokenizer_data.cc"]
     exe = folder / "core"
     build = subprocess.run(["g++", "-std=c++17", "-O1", "-Wall", "-Wextra", "-Werror", "-I", str(SRC), "-I", str(folder),
                             *map(str, sources), "-o", str(exe)], capture_output=True, text=True)
@@ -201,3 +206,65 @@ def test_fault_command_executes_an_undefined_instruction(firmware_core):
 def test_settings_header_is_the_converters(firmware_core):
     text = (firmware_core.parent / "model_settings.h").read_text()
     assert json.dumps("host-test") in text and f"kSeqLen = {L};" in text
+
+
+# --- text commands (the tokenizer's own checks against Hugging Face are tests/test_firmware_tokenizer.py) ----
+
+def _host_ids(texts, pairs=None):
+    from keras_models.tokenizer import encode, load_tokenizer
+
+    ids, _ = encode(load_tokenizer(), texts, L, pairs)
+    return [[int(t) for t in row[: max((i + 1 for i, t in enumerate(row) if t), default=1)]] for row in ids]
+
+
+def _talk_utf8(exe, commands):
+    data = b"".join(c.encode("utf-8", "surrogateescape") + b"%" for c in commands)
+    run = subprocess.run([str(exe)], input=data, capture_output=True, timeout=30)
+    return [r.split("\r\n")[:-1] for r in run.stdout.decode("utf-8").split("m-ready\r\n")][1:-1]
+
+
+def test_classify_replies_tokens_label_logits_and_cycles_and_sets_the_input(firmware_core):
+    from board_tests.text_commands import parse_text_reply, text_command
+
+    text, first, second = "Play some Jazz, 50% louder | now", "A man is sleeping.", "Nobody sleeps [SEP] ever, not in this house, not at night, never"
+    classify, pair, infer = _talk_utf8(firmware_core, [text_command("classify", text),
+                                                       text_command("classify", first, second), "infer 1 0"])
+    (want,), (want_pair,) = _host_ids([text]), _host_ids([first], [second])
+    r = parse_text_reply(classify, infer=True)
+    assert (r.tokens, r.label, r.logits, r.infer_cycles) == (want, "c", LOGITS, 4242)
+    assert classify[0] == "m-tokens=" + ",".join(map(str, want)) and classify[1] == "m-label-[c]"
+    assert parse_text_reply(pair, infer=True).tokens == want_pair and len(want_pair) == L  # truncated to L
+    assert parse_infer(infer, 1).crc_input == input_crc(want_pair, L)  # the pair is the current input
+
+
+def test_tokenize_keeps_the_input_and_text_may_be_longer_than_the_line_buffer(firmware_core):
+    from board_tests.text_commands import parse_text_reply, text_command
+
+    long_text = "word " * 1000 + "%"
+    load, tok, infer = _talk_utf8(firmware_core, ["load 2 00020005", text_command("tokenize", long_text), "infer 1 0"])
+    assert parse_text_reply(tok, infer=False).tokens == _host_ids([long_text])[0]
+    assert parse_infer(infer, 1).crc_input == parse_load(load)[1] == input_crc([2, 5], L)
+
+
+@pytest.mark.parametrize("command,message", [
+    ("tokenize I said \u0416!", "unsupported character U+0416 at byte 7 of the text"),
+    ("classify caf\udcc3(", "invalid UTF-8 at byte 4 of the text"),
+    ("tokenize-pair fine|ok \U0002A6D6", "unsupported character U+2A6D6 at byte 3 of the second text"),
+    ("tokenize " + "a" * 600, "word longer than 512 characters at byte 512 of the text"),
+    ("classify-pair no separator", "a pair needs two texts separated by an unescaped '|'"),
+    ("tokenize-pair a|b|c", "a pair takes exactly one unescaped '|'"),
+    ("classify", "missing text: <command> <text>% or <command>-pair <first>|<second>%"),
+    ("tokenize-pair", "missing text: <command> <text>% or <command>-pair <first>|<second>%"),
+], ids=lambda v: repr(v)[:24])
+def test_bad_text_gets_its_error_and_the_board_keeps_serving(firmware_core, command, message):
+    reply, name = _talk_utf8(firmware_core, [command, "name"])
+    assert reply == [f"e-[{message}]"] and name == ["m-name-[embbert-q]"]
+
+
+def test_classify_before_the_model_is_ready_is_an_error(firmware_core):
+    data = "classify hello%tokenize hello%".encode()
+    run = subprocess.run([str(firmware_core)], input=data, capture_output=True, timeout=30,
+                         env={**os.environ, "INIT_ERROR": "allocate tensors failed"})
+    boot, classify, tokenize = run.stdout.decode().split("m-ready\r\n")[:3]
+    assert classify == "e-[model not ready: allocate tensors failed]\r\n"
+    assert tokenize.startswith("m-tokens=2,")

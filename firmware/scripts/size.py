@@ -20,13 +20,19 @@ def sections(elf, size_tool):
     return result
 
 
-def symbol_size(elf, nm_tool, pattern):
+def symbol_sizes(elf, nm_tool, pattern):
+    """Sizes of the symbols whose (demangled) name matches `pattern`."""
     out = subprocess.run([nm_tool, "-C", "-S", elf], check=True, capture_output=True, text=True).stdout
+    sizes = []
     for line in out.splitlines():
         parts = line.split(maxsplit=3)
         if len(parts) == 4 and re.search(pattern, parts[3]):
-            return int(parts[1], 16)
-    return 0
+            sizes.append(int(parts[1], 16))
+    return sizes
+
+
+def symbol_size(elf, nm_tool, pattern):
+    return (symbol_sizes(elf, nm_tool, pattern) or [0])[0]
 
 
 def main():
@@ -44,6 +50,8 @@ def main():
     s = sections(args.elf, args.size_tool)
     model = symbol_size(args.elf, args.nm_tool, r"^g_model_data$")
     arena = symbol_size(args.elf, args.nm_tool, r"g_arena$")
+    # The generated tokenizer tables (tokenizer_data.cc); the few bytes of the added tokens' strings count as code.
+    tokenizer = sum(symbol_sizes(args.elf, args.nm_tool, r"^kTok[A-Z]\w*$"))
     flash_sections = [".text", ".ARM.extab", ".ARM.exidx", ".init_array"]
     text = sum(s.get(k, 0) for k in flash_sections)
     data, bss, stack = s.get(".data", 0), s.get(".bss", 0), s.get(".stack", 0)
@@ -55,7 +63,8 @@ def main():
 
     separate = f" + {args.stack_ram} bytes for the stack" if args.stack_ram else ""
     print(f"board {args.board}: flash {args.flash} bytes, RAM {args.ram} bytes{separate}")
-    print(f"  flash  code {text - model:8d}  model {model:8d}  data init {data:6d}"
+    print(f"  flash  code {text - model - tokenizer:8d}  model {model:8d}  tokenizer tables {tokenizer:6d}"
+          f"  data init {data:6d}"
           f"  total {flash:8d}  {pct(flash, args.flash)}")
     print(f"  RAM    static (.data+.bss) {data + bss:8d}  of which arena {arena:8d}"
           f"  stack {stack:6d}  total {ram:8d}  {pct(ram, args.ram)}")

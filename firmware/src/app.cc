@@ -9,6 +9,7 @@
 #include "model_settings.h"
 #include "serial_out.h"
 #include "stack_paint.h"
+#include "text_command.h"
 #include "tensorflow/lite/micro/cortex_m_generic/debug_log_callback.h"
 
 #ifndef KERNELS_NAME
@@ -211,12 +212,7 @@ void cmd_infer(int argc, char* argv[]) {
   }
   const int8_t* logits = runner::logits();
   const int n = runner::num_logits();
-  out_str("m-logits=");
-  for (int i = 0; i < n; ++i) {
-    if (i > 0) board_putc(',');
-    out_i32(logits[i]);
-  }
-  out_eol();
+  out_i8_list("m-logits=", logits, n);
   out_key_hex8("m-", "crc-input", input_crc);
   out_key_hex8("m-", "crc-output", crc32(logits, static_cast<size_t>(n)));
 }
@@ -296,6 +292,8 @@ void execute(char* line) {
     cmd_mem(argc);
   } else if (std::strcmp(cmd, "fault") == 0) {
     cmd_fault(argc);
+  } else if (is_text_command(cmd)) {
+    reply_error("missing text: <command> <text>% or <command>-pair <first>|<second>%");
   } else {
     error_begin();
     out_str("unknown command '");
@@ -335,7 +333,16 @@ void app_init() {
 }
 
 void app_feed(char c) {
+  // Text commands take their bytes as they come, line ends included (whitespace to the tokenizer).
+  if (text_command_active()) {
+    if (text_command_feed(c)) reply_ready();
+    return;
+  }
   if (c == '\r' || c == '\n') return;  // line ends are not part of commands
+  if ((c == ' ' || c == '\t') && !g_overflow && g_bad_char < 0 && text_command_start(g_line, g_len)) {
+    g_len = 0;
+    return;
+  }
   if (c != '%') {
     const unsigned char u = static_cast<unsigned char>(c);
     if (g_bad_char < 0 && (u < 0x20 || u >= 0x7f) && c != '\t') g_bad_char = u;

@@ -72,3 +72,21 @@ void out_key_hex8(const char* prefix, const char* key, uint32_t value) {
   out_hex8(value);
   out_eol();
 }
+
+void out_i8_list(const char* prefix, const int8_t* values, int n) {
+  out_str(prefix);
+  for (int i = 0; i < n; ++i) {
+    if (i > 0) board_putc(',');
+    out_i32(values[i]);
+  }
+  out_eol();
+}
+
+void out_u16_list(const char* prefix, const uint16_t* values, int n) {
+  out_str(prefix);
+  for (int i = 0; i < n; ++i) {
+    if (i > 0) board_putc(',');
+    out_u64(values[i]);
+  }
+  out_eol();
+}

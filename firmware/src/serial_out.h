@@ -21,4 +21,8 @@ void out_key_str(const char* prefix, const char* key, const char* value);
 void out_key_u64(const char* prefix, const char* key, uint64_t value);
 void out_key_hex8(const char* prefix, const char* key, uint32_t value);  // 8 lowercase hex digits
 
+// A reply line of comma-separated numbers: `prefix` + "v0,v1,..." + "\r\n".
+void out_i8_list(const char* prefix, const int8_t* values, int n);
+void out_u16_list(const char* prefix, const uint16_t* values, int n);
+
 #endif  // EMBBERT_FIRMWARE_SERIAL_OUT_H_

@@ -35,7 +35,7 @@ $(ARDUINO_LIB)/library.properties: | check-deps
 
 # The sketch folder: the .ino, the Arduino port and the DWT cycle counter it shares with the bare-metal
 # ports, the core (.cc renamed .cpp) and the model's files.
-sketch: check-model
+sketch: check-model $(MODEL_DIR)/tokenizer_data.cc
 	@rm -rf $(SKETCH) && mkdir -p $(SKETCH)
 	@cp $(FW_DIR)/boards/nano33ble/arduino/embbert_q.ino $(FW_DIR)/boards/nano33ble/arduino/board_arduino.cpp $(SKETCH)/
 	@cp $(FW_DIR)/boards/common/cortex_m.h $(SKETCH)/ && cp $(FW_DIR)/boards/common/cycles_dwt.cc $(SKETCH)/cycles_dwt.cpp
@@ -43,6 +43,7 @@ sketch: check-model
 	@cp $(FW_DIR)/src/*.h $(SKETCH)/
 	@cp $(MODEL_DIR)/model_data.h $(MODEL_DIR)/model_ops.h $(MODEL_DIR)/model_settings.h $(SKETCH)/
 	@cp $(MODEL_DIR)/model_data.cc $(SKETCH)/model_data.cpp
+	@cp $(MODEL_DIR)/tokenizer_data.cc $(SKETCH)/tokenizer_data.cpp
 
 $(ARDUINO_BUILD)/embbert_q.ino.bin: check-arduino $(ARDUINO_LIB)/library.properties sketch
 	$(ARDUINO_CLI) compile --fqbn $(FQBN) --libraries $(ARDUINO_LIBS) --build-path $(ARDUINO_BUILD) \
