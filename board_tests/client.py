@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import time
 import zlib
@@ -35,6 +36,7 @@ import numpy as np
 import serial
 
 READY = "m-ready"
+RUNS_REPORTED = 100  # `infer` reports the cycles of its first 100 measured runs
 
 
 class BoardError(Exception):
@@ -55,6 +57,10 @@ class BoardRebooted(BoardError):
 
 class BoardHardFault(BoardError):
     """The board reported `e-[hardfault ...]` and stopped."""
+
+
+class BoardGone(BoardError):
+    """The board can never answer again (its emulator exited, its device path does not exist): not retried."""
 
 
 class ProtocolError(BoardError):
@@ -129,6 +135,8 @@ class BoardClient:
             for UARTs without flow control.
         log: called with each line sent (`>`) or received (`<`), e.g. to keep a transcript.
         open_fn: builds the serial object from (url, baud); the default is `serial.serial_for_url`.
+        gone: returns None while the board can still answer, else why it never will (e.g. QEMU's exit
+            status); checked while waiting, so that a dead emulator ends a command at once (`BoardGone`).
     """
 
     def __init__(
@@ -144,6 +152,7 @@ class BoardClient:
         write_pause: float = 0.0,
         log: Callable[[str, str], None] | None = None,
         open_fn: Callable[[str, int], serial.SerialBase] | None = None,
+        gone: Callable[[], str | None] | None = None,
     ):
         self.url = url
         self.baud = baud
@@ -164,12 +173,19 @@ class BoardClient:
         self.garbage: list[str] = []  # lines dropped as garbage, for the report
         self.stats = {"reconnects": 0, "resyncs": 0, "retries": 0, "timeouts": 0, "garbage_lines": 0}
         self.seq_len: int | None = None
+        self._gone = gone or (lambda: device_path_missing(url))
+
+    def _check_gone(self) -> None:
+        reason = self._gone()
+        if reason:
+            raise BoardGone(reason)
 
     # -- link ---------------------------------------------------------------------------------------
     def open(self) -> "BoardClient":
         deadline = time.monotonic() + self.reconnect_timeout
         last: Exception | None = None
         while True:
+            self._check_gone()
             try:
                 self._ser = self._open_fn(self.url, self.baud)
                 self._buf.clear()
@@ -230,6 +246,7 @@ class BoardClient:
         """Read whatever arrives before `until` (monotonic). True if anything came."""
         if self._ser is None:
             raise BoardDisconnected("link is closed")
+        self._check_gone()
         left = until - time.monotonic()
         if left <= 0:
             return False
@@ -240,6 +257,7 @@ class BoardClient:
                 self._set_timeout(0)
                 data += self._ser.read(65536)
         except (serial.SerialException, OSError) as e:
+            self._check_gone()
             raise BoardDisconnected(f"read from {self.url} failed: {e}") from e
         if data:
             self._buf += data
@@ -389,7 +407,7 @@ class BoardClient:
     def name(self) -> str:
         lines = self.command("name")
         for line in lines:
-            m = re.match(r"^m-name-\[(.*)\]$", line)
+            m = re.match(r"^m-name-dut-\[(.*)\]$", line)
             if m:
                 return m.group(1)
         raise ProtocolError(f"no m-name line in {lines}")
@@ -447,14 +465,14 @@ class BoardClient:
                 crc_in = line.split("=", 1)[1].strip()
             elif line.startswith("m-crc-output="):
                 crc_out = line.split("=", 1)[1].strip()
-        if logits is None or crc_in is None or crc_out is None or sorted(cycles) != list(range(runs)):
+        if logits is None or crc_in is None or crc_out is None or sorted(cycles) != list(range(min(runs, RUNS_REPORTED))):
             raise ProtocolError(f"incomplete infer reply: {lines}")
         if output_crc(logits) != crc_out:
             raise ProtocolError(f"logits {logits} do not match their CRC {crc_out}")
-        return InferResult([cycles[i] for i in range(runs)], logits, crc_in, crc_out)
+        return InferResult([cycles[i] for i in sorted(cycles)], logits, crc_in, crc_out)
 
     def profile(self) -> ProfileResult:
-        lines = self.command("profile", timeout=self._infer_deadline(2))
+        lines = self.command("profile-ops", timeout=self._infer_deadline(2))
         ops: dict[int, tuple[str, int]] = {}
         total = None
         for line in lines:
@@ -492,6 +510,14 @@ class BoardClient:
             return res
 
         return self._retrying(once, "load+infer")
+
+
+def device_path_missing(url: str) -> str | None:
+    """For a device path (not a URL) that does not exist: what to check. None otherwise."""
+    if "://" in url or not url.startswith("/dev/") or os.path.exists(url):
+        return None
+    return (f"{url} does not exist: check that the board is plugged in with a data (not charge-only) USB cable, "
+            "which port it got (ls /dev/ttyACM* /dev/ttyUSB*), and that you may open it (group dialout)")
 
 
 def _key_values(lines: Iterable[str], prefix: str) -> dict[str, str]:

@@ -28,7 +28,7 @@ import pytest
 
 from board_tests import report as report_mod
 from board_tests.artifacts import REPO, HostModel, ModelArtifacts
-from board_tests.client import BoardClient, BoardError
+from board_tests.client import BoardClient, BoardError, BoardGone
 
 QEMU_PORTS = ("qemu", "qemu_stm32")
 SUMMARY_KEY = pytest.StashKey[list]()
@@ -151,7 +151,8 @@ class Target:
 
 
 def _build_firmware(board: str, opts: Options, model: ModelArtifacts) -> pathlib.Path:
-    """`make -C firmware BOARD=<board> MODEL=<model dir>`; returns the ELF. Skips when it cannot build."""
+    """`make -C firmware BOARD=<board> MODEL=<model dir>`; returns the ELF. Skips only when a tool is missing;
+    a failed fetch, compile or link fails the run with make's own message."""
     from board_tests import firmware_build
 
     try:
@@ -159,6 +160,8 @@ def _build_firmware(board: str, opts: Options, model: ModelArtifacts) -> pathlib
                                     arena=opts.arena)
     except firmware_build.BuildUnavailable as e:
         pytest.skip(f"firmware for {board} cannot be built here: {e}")
+    except firmware_build.BuildFailed as e:
+        pytest.fail(f"firmware for {board} failed to build: {e}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -227,11 +230,19 @@ def _mark_test_in_serial_log(request, serial_log):
 
 @pytest.fixture(scope="session")
 def board(opts, target, serial_log) -> BoardClient:
+    gone = None
+    if target.process is not None:  # QEMU: its exit ends the run at once, naming the status or signal
+        from board_tests.qemu import exit_reason
+
+        log_path = _shown(opts.report_dir / f"qemu-{target.kind}.log")
+        gone = lambda: exit_reason(target.process, log_path)  # noqa: E731
     client = BoardClient(target.url, baud=opts.baud, timeout=opts.timeout, infer_timeout=opts.infer_timeout,
-                         write_chunk=opts.write_chunk, write_pause=opts.write_pause, log=serial_log)
+                         write_chunk=opts.write_chunk, write_pause=opts.write_pause, log=serial_log, gone=gone)
     try:
         client.open()
         client.info()
+    except BoardGone as e:
+        pytest.exit(f"board at {target.url} is gone: {e}", returncode=3)
     except BoardError as e:
         pytest.fail(f"no board answering at {target.url}: {e}", pytrace=False)
     yield client
@@ -333,6 +344,16 @@ def run_report(pytestconfig, opts, target, model, board, board_info):
     rep["link"] = dict(board.stats)
     rep.write()
     pytestconfig.stash[SUMMARY_KEY] = report_mod.summary_lines(rep)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A board that is gone for good (QEMU exited) fails this test with one line and stops the run."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.excinfo is not None and call.excinfo.errisinstance(BoardGone):
+        report.longrepr = f"board gone: {call.excinfo.value}"
+        item.session.shouldstop = f"the board is gone, stopping: {call.excinfo.value}"
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -165,7 +165,7 @@ class FakeBoard(LoopbackServer):
         op, args = parts[0], parts[1:]
         try:
             if op == "name" and not args:
-                return ["m-name-[embbert-q]"]
+                return ["m-name-dut-[embbert-q]"]
             if op == "info" and not args:
                 return [f"m-info-{k}={v}" for k, v in self.info().items()]
             if op == "mem" and not args:
@@ -174,17 +174,19 @@ class FakeBoard(LoopbackServer):
                 return self._load(args)
             if op == "infer":
                 return self._infer(args)
-            if op == "profile" and not args:
+            if op == "profile-ops" and not args:
                 return self._profile()
         except _Reject as e:
+            if op == "load":
+                self._input = None  # a rejected load leaves no input, as on the board
             return [f"e-[{e}]"]
-        if op in ("name", "info", "mem", "profile"):
+        if op in ("name", "info", "mem", "profile-ops"):
             return [f"e-[{op}: takes no argument]"]
         return [f"e-[unknown command '{op[:32]}']"]
 
     def info(self) -> dict[str, object]:
         return {
-            "protocol": 1, "board": self.board, "cpu": "python", "clock_hz": 64000000,
+            "protocol": 2, "board": self.board, "cpu": "python", "clock_hz": 64000000,
             "cycle_source": "fake", "kernels": "reference", "model_name": self.model_name,
             "model_hash": self.model_hash, "model_bytes": self.model_bytes, "seq_len": self.seq_len,
             "vocab": self.vocab, "classes": self.classes, "arena_size": self.arena_size,
@@ -218,17 +220,18 @@ class FakeBoard(LoopbackServer):
         return [f"m-load-count={n}", f"m-load-crc={_crc(arr.tobytes())}"]
 
     def _infer(self, args: list[str]) -> list[str]:
-        if len(args) != 2:
-            raise _Reject("infer: expected <n> <w>")
-        n = _int(args[0], "n", 1, 1000)
-        _int(args[1], "w", 0, 100)
+        if len(args) > 2:
+            raise _Reject("infer expects at most 2 arguments")
+        n = _int(args[0], "n", 1, 100000) if args else 1
+        if len(args) > 1:
+            _int(args[1], "w", 0, 10000)
         if self._input is None:
             raise _Reject("no input loaded")
         ids = self._input
         fn = self.logits_fn or (lambda t, s: default_logits(t, self.classes))
         logits = [int(v) for v in fn(ids, segment_ids_for(ids))]
         cycles = 100000 + self.cycles_per_token * int(np.count_nonzero(ids))
-        out = [f"m-run-{i}-cycles={cycles + (i % 3)}" for i in range(n)]
+        out = [f"m-run-{i}-cycles={cycles + (i % 3)}" for i in range(min(n, RUNS_REPORTED))]
         out += ["m-logits=" + ",".join(str(v) for v in logits),
                 f"m-crc-input={_crc(ids.tobytes())}",
                 f"m-crc-output={_crc(np.asarray(logits, dtype=np.int8).tobytes())}"]
@@ -243,6 +246,9 @@ class FakeBoard(LoopbackServer):
                ("SOFTMAX", 35000), ("BATCH_MATMUL", 40000), ("FULLY_CONNECTED", 12000)]
         return [f"m-op-{i}={n},{c}" for i, (n, c) in enumerate(ops)] + [
             f"m-op-total={sum(c for _, c in ops)}"]
+
+
+RUNS_REPORTED = 100  # the firmware reports the cycles of the first 100 measured runs
 
 
 class _Reject(Exception):

@@ -28,11 +28,12 @@ def _malformed(seq_len, vocab):
         ("load 2 0002", None),
         ("load 1 00g2", None),
         ("load 2 0002" + big, rf"token id {int(big, 16)} at position 1 out of range \(vocab {vocab}\)"),
-        ("infer", None),
-        ("infer 1", None),
+        ("db 0200", r"no load in progress"),
+        ("db load 3", r"even"),
+        (f"db load {2 * seq_len + 2}", None),
         ("infer 0 0", None),
-        ("infer 1001 0", None),
-        ("infer 1 101", None),
+        ("infer 100001 0", None),
+        ("infer 1 10001", None),
         ("infer -1 0", None),
         ("infer 1 0 7", None),
         ("infer one 0", None),
@@ -50,8 +51,10 @@ def test_malformed_and_out_of_range_inputs_get_errors(board, board_info, probe_i
             board.command(cmd, retries=0)
         answered.append(f"{cmd[:24]!r}: {err.value.message[:60]}")
         assert board.name() == "embbert-q", f"board stopped answering after {cmd[:40]!r}"
-    # a rejected load leaves the previous input in place
-    assert board.infer().crc_input == crc
+    # a rejected load leaves no input: the board never scores a stale one
+    with pytest.raises(BoardErrorReply, match="no input loaded"):
+        board.infer()
+    assert board.load(probe_ids)[1] == crc
     _record(run_report, "malformed inputs", f"{len(answered)} rejected with e-[...], board kept serving")
 
 

@@ -11,7 +11,7 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FIRMWARE = REPO / "firmware"
 sys.path.insert(0, str(REPO))
-from board_tests import qemu  # noqa: E402
+from board_tests import firmware_build, qemu  # noqa: E402
 
 
 def lock_entries():
@@ -35,11 +35,16 @@ def test_lock_file_is_well_formed():
 
 
 def tflm_tree():
+    """The pinned TFLM tree in the cache, fetched (`make -C firmware deps`) when it is missing."""
+    tool = firmware_build.missing_tool("qemu")
+    if tool is not None:
+        pytest.skip(f"{tool} not found on PATH")
+    try:
+        firmware_build.ensure_deps()
+    except firmware_build.BuildFailed as e:
+        pytest.fail(str(e), pytrace=False)
     out = subprocess.run(["make", "-s", "-C", str(FIRMWARE), "print-tflm"], capture_output=True, text=True)
-    tree = pathlib.Path(out.stdout.strip()) if out.returncode == 0 else None
-    if tree is None or not (tree / ".deps-ok").exists():
-        pytest.skip("firmware dependency cache missing (make -C firmware deps)")
-    return tree
+    return pathlib.Path(out.stdout.strip())
 
 
 def test_lock_pins_what_the_pinned_tflm_pins():

@@ -4,7 +4,9 @@
 #include <cstring>
 
 #include "board.h"
+#include "command_args.h"
 #include "crc32.h"
+#include "mlperf_commands.h"
 #include "model_runner.h"
 #include "model_settings.h"
 #include "serial_out.h"
@@ -17,12 +19,10 @@
 
 namespace {
 
-constexpr int kProtocolVersion = 1;
+constexpr int kProtocolVersion = 2;
 // Longest command: "load <n> <4n hex digits>".
 constexpr int kLineMax = 32 + 4 * kSeqLen;
 constexpr int kMaxArgs = 4;
-constexpr uint32_t kMaxWarmup = 100;
-constexpr uint32_t kMaxRuns = 1000;
 
 char g_line[kLineMax + 1];
 int g_len = 0;
@@ -32,24 +32,6 @@ int g_bad_char = -1;  // first byte of the command that is not printable ASCII, 
 // --- reply helpers -------------------------------------------------------------------------------
 
 void Ready() { out_line("m-", "ready"); }
-
-// Starts an error line: "e-[" ... finish with ErrorEnd().
-void ErrorBegin() { out_str("e-["); }
-void ErrorEnd() { out_str("]\r\n"); }
-
-void Error(const char* msg) {
-  ErrorBegin();
-  out_str(msg);
-  ErrorEnd();
-}
-
-// Prints at most `max` characters of `s`, replacing non-printable bytes with '?'.
-void OutClipped(const char* s, int max) {
-  for (int i = 0; s[i] != '\0' && i < max; ++i) {
-    const char c = s[i];
-    board_putc(c >= 0x20 && c < 0x7f ? c : '?');
-  }
-}
 
 void KeyValue(const char* prefix, const char* key, const char* value) {
   out_str(prefix);
@@ -92,66 +74,6 @@ int Split(char* line, char* argv[], int max) {
   return argc;
 }
 
-// Parses a decimal number in [lo, hi]; prints the error and returns false otherwise.
-bool ParseNumber(const char* what, const char* s, uint32_t lo, uint32_t hi, uint32_t* out) {
-  uint64_t v = 0;
-  int digits = 0;
-  for (const char* p = s; *p != '\0'; ++p, ++digits) {
-    if (*p < '0' || *p > '9' || digits >= 10) {
-      ErrorBegin();
-      out_str("bad number '");
-      OutClipped(s, 16);
-      out_str("' for ");
-      out_str(what);
-      ErrorEnd();
-      return false;
-    }
-    v = v * 10 + static_cast<uint32_t>(*p - '0');
-  }
-  if (digits == 0 || v < lo || v > hi) {
-    ErrorBegin();
-    out_str(what);
-    out_str(" ");
-    if (digits == 0) out_str("missing");
-    else out_u64(v);
-    out_str(" out of range ");
-    out_u64(lo);
-    out_str("..");
-    out_u64(hi);
-    ErrorEnd();
-    return false;
-  }
-  *out = static_cast<uint32_t>(v);
-  return true;
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool ArgCount(const char* cmd, int argc, int expected) {
-  if (argc == expected + 1) return true;
-  ErrorBegin();
-  out_str(cmd);
-  out_str(" expects ");
-  out_u64(static_cast<uint64_t>(expected));
-  out_str(expected == 1 ? " argument" : " arguments");
-  ErrorEnd();
-  return false;
-}
-
-bool ModelReady() {
-  if (runner::Error() == nullptr) return true;
-  ErrorBegin();
-  out_str("model not ready: ");
-  out_str(runner::Error());
-  ErrorEnd();
-  return false;
-}
-
 // --- commands ------------------------------------------------------------------------------------
 
 void CmdInfo() {
@@ -172,8 +94,11 @@ void CmdInfo() {
   KeyNumber(p, "arena_used", runner::ArenaUsed());
 }
 
+// Loads token ids; a rejected load leaves the board with no input (it never runs on a stale one).
 void CmdLoad(int argc, char* argv[]) {
-  if (!ArgCount("load", argc, 2) || !ModelReady()) return;
+  if (!ModelReady()) return;
+  runner::ClearInput();
+  if (!ArgCount("load", argc, 2)) return;
   uint32_t n;
   if (!ParseNumber("count", argv[1], 1, kSeqLen, &n)) return;
   const char* hex = argv[2];
@@ -187,7 +112,6 @@ void CmdLoad(int argc, char* argv[]) {
     ErrorEnd();
     return;
   }
-  // Validate everything before touching the current input: a rejected load keeps the previous one.
   static uint16_t ids[kSeqLen];
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t id = 0;
@@ -202,18 +126,7 @@ void CmdLoad(int argc, char* argv[]) {
       }
       id = (id << 4) | static_cast<uint32_t>(d);
     }
-    if (id >= static_cast<uint32_t>(kVocabSize)) {
-      ErrorBegin();
-      out_str("token id ");
-      out_u64(id);
-      out_str(" at position ");
-      out_u64(i);
-      out_str(" out of range (vocab ");
-      out_u64(kVocabSize);
-      out_str(")");
-      ErrorEnd();
-      return;
-    }
+    if (!CheckTokenId(id, i)) return;
     ids[i] = static_cast<uint16_t>(id);
   }
   const uint32_t crc = runner::SetInput(ids, static_cast<int>(n));
@@ -221,41 +134,9 @@ void CmdLoad(int argc, char* argv[]) {
   KeyHex("m-", "load-crc", crc);
 }
 
-void CmdInfer(int argc, char* argv[]) {
-  if (!ArgCount("infer", argc, 2) || !ModelReady()) return;
-  uint32_t runs, warmup;
-  if (!ParseNumber("runs", argv[1], 1, kMaxRuns, &runs)) return;
-  if (!ParseNumber("warmup", argv[2], 0, kMaxWarmup, &warmup)) return;
-  if (!runner::HasInput()) return Error("no input loaded");
-  uint32_t input_crc = 0;
-  for (uint32_t i = 0; i < warmup + runs; ++i) {
-    input_crc = runner::PrepareInput();
-    board_cycles_reset();
-    const bool ok = runner::Invoke();
-    const uint64_t cycles = board_cycles();
-    if (!ok) return Error("invoke failed");
-    if (i >= warmup) {
-      out_str("m-run-");
-      out_u64(i - warmup);
-      out_str("-cycles=");
-      out_u64(cycles);
-      out_eol();
-    }
-  }
-  const int8_t* logits = runner::Logits();
-  const int n = runner::NumLogits();
-  out_str("m-logits=");
-  for (int i = 0; i < n; ++i) {
-    if (i > 0) board_putc(',');
-    out_i32(logits[i]);
-  }
-  out_eol();
-  KeyHex("m-", "crc-input", input_crc);
-  KeyHex("m-", "crc-output", crc32(logits, static_cast<size_t>(n)));
-}
-
-void CmdProfile(int argc) {
-  if (!ArgCount("profile", argc, 0) || !ModelReady()) return;
+// Runs one inference with the per-op profiler.
+void CmdProfileOps(int argc) {
+  if (!ArgCount("profile-ops", argc, 0) || !ModelReady()) return;
 #ifdef TF_LITE_STRIP_ERROR_STRINGS
   // TFLM compiles its per-op profiling hooks out of release builds.
   Error("profiling not built in");
@@ -308,26 +189,42 @@ void CmdFault(int argc) {
   __asm__ volatile("udf #0");
 }
 
+// True when `s` starts with the word `word` (followed by a blank or the end).
+bool StartsWithWord(const char* s, const char* word) {
+  const size_t n = std::strlen(word);
+  return std::strncmp(s, word, n) == 0 && (s[n] == ' ' || s[n] == '\t' || s[n] == '\0');
+}
+
+// True for the commands that replace the input (`load`, `db`): rejecting one also drops the input.
+bool IsLoadCommand(const char* line) {
+  while (*line == ' ' || *line == '\t') ++line;
+  return StartsWithWord(line, "load") || StartsWithWord(line, "db");
+}
+
 void Execute(char* line) {
   char* argv[kMaxArgs];
   const int argc = Split(line, argv, kMaxArgs);
   if (argc == 0) return;  // "%" alone: just m-ready
-  if (argc > kMaxArgs) return Error("too many arguments");
+  if (argc > kMaxArgs) {
+    if (IsLoadCommand(argv[0])) runner::ClearInput();
+    return Error("too many arguments");
+  }
   const char* cmd = argv[0];
   if (std::strcmp(cmd, "name") == 0) {
-    if (ArgCount("name", argc, 0)) out_line("m-name-", "[embbert-q]");
+    // The MLPerf Tiny runner's form: m-name-<device>-[<vendor>], device "dut".
+    if (ArgCount("name", argc, 0)) out_line("m-name-dut-", "[embbert-q]");
   } else if (std::strcmp(cmd, "info") == 0) {
     if (ArgCount("info", argc, 0)) CmdInfo();
   } else if (std::strcmp(cmd, "load") == 0) {
     CmdLoad(argc, argv);
-  } else if (std::strcmp(cmd, "infer") == 0) {
-    CmdInfer(argc, argv);
-  } else if (std::strcmp(cmd, "profile") == 0) {
-    CmdProfile(argc);
+  } else if (std::strcmp(cmd, "profile-ops") == 0) {
+    CmdProfileOps(argc);
   } else if (std::strcmp(cmd, "mem") == 0) {
     CmdMem(argc);
   } else if (std::strcmp(cmd, "fault") == 0) {
     CmdFault(argc);
+  } else if (mlperf_command(argc, argv)) {
+    // infer, profile, db, results, timestamp, help: mlperf_commands.cc
   } else {
     ErrorBegin();
     out_str("unknown command '");
@@ -380,6 +277,7 @@ void app_feed(char c) {
     return;
   }
   g_line[g_len] = '\0';
+  if ((g_overflow || g_bad_char >= 0) && IsLoadCommand(g_line)) runner::ClearInput();
   if (g_overflow) {
     ErrorBegin();
     out_str("line too long (max ");

@@ -93,6 +93,8 @@ uint32_t SetInput(const uint16_t* ids, int n) {
 
 bool HasInput() { return g_count > 0; }
 
+void ClearInput() { g_count = 0; }
+
 uint32_t PrepareInput() {
   int32_t* tok = g_token_tensor->data.i32;
   int32_t* seg = g_segment_tensor != nullptr ? g_segment_tensor->data.i32 : nullptr;

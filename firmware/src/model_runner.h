@@ -22,6 +22,9 @@ uint32_t SetInput(const uint16_t* ids, int n);
 
 bool HasInput();
 
+// Forgets the current input: HasInput() is false until the next SetInput().
+void ClearInput();
+
 // Writes the current input into the input tensors; returns the CRC of the token_ids tensor.
 // Done before every Invoke because TFLM may reuse input tensor memory for later activations.
 uint32_t PrepareInput();
