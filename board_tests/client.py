@@ -1,4 +1,4 @@
-"""Host side of the firmware's serial protocol (`firmware/PROTOCOL.md`, version 1).
+"""Host side of the firmware's serial protocol (`firmware/PROTOCOL.md`, version 2).
 
 `BoardClient` talks to one board through any pyserial URL (`/dev/ttyACM0`, `socket://127.0.0.1:PORT`,
 `loop://`). Every command is sent as `<cmd>%`; the reply is read line by line up to the `m-ready`

@@ -59,6 +59,19 @@ def ensure_deps(board: str = "qemu", log: pathlib.Path | None = None) -> None:
                           f"folder of mirrors); log {log}:\n{_tail(log, 10)}")
 
 
+def require_toolchain_and_deps(board: str = "qemu") -> None:
+    """For tests: skips naming a missing tool; fetches missing dependencies, failing the test if that fails."""
+    import pytest
+
+    tool = missing_tool(board)
+    if tool is not None:
+        pytest.skip(f"{tool} not found on PATH")
+    try:
+        ensure_deps(board)
+    except BuildFailed as e:
+        pytest.fail(str(e), pytrace=False)
+
+
 def _make_args(board: str, model_dir: pathlib.Path, kernels: str | None, arena: int | None = None) -> list[str]:
     args = ["make", "-C", str(FIRMWARE), f"BOARD={board}", f"MODEL={pathlib.Path(model_dir).resolve()}"]
     return args + ([f"KERNELS={kernels}"] if kernels else []) + ([f"ARENA={arena}"] if arena else [])

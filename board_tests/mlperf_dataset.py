@@ -2,7 +2,7 @@
 accuracy and performance modes on an EmbBERT-Q board: a dataset folder named after the model id the board
 reports (`profile%` -> `m-model-[<id>]`, the converted model's name), and the runner's test scripts.
 
-    python -m board_tests.mlperf_dataset --model build/model --dataset snips --split test --out build/mlperf
+    python -m board_tests.mlperf_dataset --model build/model --split validation --out build/mlperf
 
 writes
 
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="build/model", help="converter output folder of the board's model")
     p.add_argument("--dataset", default=None, help="task name or data folder (default: the model's task)")
-    p.add_argument("--split", default="test")
+    p.add_argument("--split", default="validation", help="validation (the seeded 10%% of train), test, ...")
     p.add_argument("--limit", type=int, default=None, help="first N examples only")
     p.add_argument("--golden", action="store_true", help="use the converter's golden vectors (no dataset needed)")
     p.add_argument("--out", default="build/mlperf")

@@ -17,6 +17,8 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
 import zlib
 
 import numpy as np
@@ -27,6 +29,7 @@ serial = pytest.importorskip("serial", reason="pyserial is not installed")
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from board_tests import firmware_build, qemu  # noqa: E402
+from board_tests.client import BoardClient, BoardGone  # noqa: E402
 
 FIRMWARE = REPO / "firmware"
 MODEL_DIR = pathlib.Path(os.environ.get("EMBBERT_FIRMWARE_MODEL", REPO / "build" / "model")).resolve()
@@ -46,13 +49,7 @@ def _make(*args, timeout=1800):
 @pytest.fixture(scope="session")
 def environment():
     """Skips only when a tool is missing; fetches the pinned dependencies when they are missing."""
-    tool = firmware_build.missing_tool("qemu")
-    if tool is not None:
-        pytest.skip(f"{tool} not found on PATH")
-    try:
-        firmware_build.ensure_deps()
-    except firmware_build.BuildFailed as e:
-        pytest.fail(str(e), pytrace=False)
+    firmware_build.require_toolchain_and_deps("qemu")
     if not (MODEL_DIR / "model_data.cc").exists() or not (MODEL_DIR / "golden.json").exists():
         pytest.fail(f"no converted model in {MODEL_DIR}: run `make convert` (or set EMBBERT_FIRMWARE_MODEL)",
                     pytrace=False)
@@ -310,6 +307,28 @@ def test_hard_fault_is_reported(boot, environment, board):
                     r"mmfar=0x[0-9a-f]{8} bfar=0x[0-9a-f]{8}", text), text
     assert "cfsr=0x00010000" in text  # UNDEFINSTR: the udf the command executes
     assert b.qemu.wait(timeout=10) == 1  # semihosting exit with a failure status
+
+
+def test_killed_qemu_ends_the_command_in_seconds_naming_the_signal(environment, tmp_path):
+    """QEMU killed in the middle of a long `infer`: the client gives up at once, with the signal and the log."""
+    log = tmp_path / "qemu.log"
+    board = qemu.QemuBoard(build("qemu"), "qemu", log_path=log).start()
+    client = BoardClient(board.url, timeout=30, infer_timeout=60, gone=board.exit_reason)
+    try:
+        client.open()
+        client.load(environment["vectors"][0]["token_ids"])
+        killer = threading.Timer(1.0, board.proc.kill)
+        killer.start()
+        t0 = time.monotonic()
+        with pytest.raises(BoardGone) as e:
+            client.infer(runs=5000)
+        elapsed = time.monotonic() - t0 - 1.0
+        killer.join()
+    finally:
+        client.close()
+        board.stop()
+    assert str(e.value) == f"QEMU was killed by signal SIGKILL; its log: {log}"
+    assert elapsed < 10, elapsed
 
 
 def test_stack_overflow_is_reported(environment):

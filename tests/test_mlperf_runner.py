@@ -121,8 +121,9 @@ def test_runner_accuracy_mode_sequence(runner_board, environment):
         done = runner_load(port, data)
         assert done[0] == "m-load-done", done
         raw = port.send_command("infer 1 0")
-        assert raw[:4] == ["m-warmup-start-0", "m-warmup-done", "m-infer-start-1", raw[3]], raw
-        assert "m-infer-done" in raw and raw[-1] == "m-ready"
+        assert raw[:3] == ["m-warmup-start-0", "m-warmup-done", "m-infer-start-1"], raw
+        assert re.fullmatch(r"m-lap-us-\d+", raw[3]) and re.fullmatch(r"m-lap-us-\d+", raw[4]), raw
+        assert raw[5] == "m-infer-done" and raw[6].startswith("m-results-[") and raw[-1] == "m-ready", raw
         res = runner_gather(raw)
         board_logits = [int(v) for v in next(x for x in raw if x.startswith("m-logits="))[9:].split(",")]
         # The results are the softmax of the dequantized int8 output, to 6 decimals.
