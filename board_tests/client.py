@@ -465,7 +465,8 @@ class BoardClient:
                 crc_in = line.split("=", 1)[1].strip()
             elif line.startswith("m-crc-output="):
                 crc_out = line.split("=", 1)[1].strip()
-        if logits is None or crc_in is None or crc_out is None or sorted(cycles) != list(range(min(runs, RUNS_REPORTED))):
+        reported = list(range(min(runs, RUNS_REPORTED)))
+        if logits is None or crc_in is None or crc_out is None or sorted(cycles) != reported:
             raise ProtocolError(f"incomplete infer reply: {lines}")
         if output_crc(logits) != crc_out:
             raise ProtocolError(f"logits {logits} do not match their CRC {crc_out}")

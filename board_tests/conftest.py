@@ -242,7 +242,7 @@ def board(opts, target, serial_log) -> BoardClient:
         client.open()
         client.info()
     except BoardGone as e:
-        pytest.exit(f"board at {target.url} is gone: {e}", returncode=3)
+        pytest.exit(str(e), returncode=3)
     except BoardError as e:
         pytest.fail(f"no board answering at {target.url}: {e}", pytrace=False)
     yield client

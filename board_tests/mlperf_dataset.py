@@ -58,7 +58,8 @@ def test_scripts(model_id: str, perf_runs: int, perf_warmup: int) -> dict[str, s
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="build/model", help="converter output folder of the board's model")
     p.add_argument("--dataset", default=None, help="task name or data folder (default: the model's task)")
     p.add_argument("--split", default="validation", help="validation (the seeded 10%% of train), test, ...")

@@ -225,7 +225,8 @@ def test_missing_device_path_fails_at_once_saying_what_to_check():
 def test_a_board_that_is_gone_ends_a_command_at_once(fake):
     """Once `gone` says why (QEMU exited), a command stops waiting and retrying, and says why."""
     reason = []
-    c = BoardClient(fake.url, timeout=30.0, retries=5, reconnect_timeout=30.0, gone=lambda: reason[0] if reason else None)
+    c = BoardClient(fake.url, timeout=30.0, retries=5, reconnect_timeout=30.0,
+                    gone=lambda: reason[0] if reason else None)
     with c:
         assert c.name() == "embbert-q"
         fake.stop()

@@ -7,7 +7,8 @@ the board keeps serving, cycle counts repeat exactly, a hard fault is reported, 
 
 Needs arm-none-eabi-gcc and qemu-system-arm (skips, naming the one missing) and a converted model
 (build/model, or EMBBERT_FIRMWARE_MODEL=<folder>); fetches the firmware's pinned dependencies
-(`make -C firmware deps`, from GIT_BASE) when they are missing. A failed build fails. EMBBERT_FIRMWARE_VECTORS sets how many golden vectors each board runs (default 3).
+(`make -C firmware deps`, from GIT_BASE) when they are missing. A failed build fails.
+EMBBERT_FIRMWARE_VECTORS sets how many golden vectors each board runs (default 3).
 """
 
 import json
