@@ -56,6 +56,8 @@ def parse_args(argv=None):
     parser.add_argument("--seq-len", type=int, help="sequence length L (default: the trained one)")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_OUT, help="output folder (default: %(default)s)")
     parser.add_argument("--calibration-samples", type=int, default=300)
+    parser.add_argument("--eval-split", default="validation", choices=("validation", "test"),
+                        help="carved split for the float / QAT / int8 scores and golden vectors (default validation)")
     parser.add_argument("--eval-samples", type=int, default=0,
                         help="validation examples to compare int8 with Keras (default 0: all)")
     parser.add_argument("--board", action="append", default=[], choices=sorted(BOARDS),
@@ -107,6 +109,7 @@ def _load_source(args):
         info = CheckpointInfo(Path(f"untrained-{args.preset}"), config, task, [], 0, str(TOKENIZER_PATH), {}, [])
         return info, None, None, False
     info = CheckpointInfo.load(checkpoint_folder(args.checkpoint))
+    info.check_scored_on(args.eval_split)
     seq_len = args.seq_len or info.config.seq_len
     if seq_len > info.config.seq_len:
         raise UsageError(f"--seq-len {seq_len} exceeds the checkpoint's trained sequence length {info.config.seq_len}")
@@ -184,7 +187,7 @@ def convert(args) -> int:
     summary = summarize(model_bytes)
     output = summary.outputs[0]
 
-    val, val_ids, val_segments = encoded("validation", args.eval_samples)
+    val, val_ids, val_segments = encoded(args.eval_split, args.eval_samples)
     example = (val_ids[0], val_segments[0])
     arena_host = minimum_arena_bytes(model_bytes, example)
     arena = firmware_arena_bytes(arena_host)
@@ -201,7 +204,7 @@ def convert(args) -> int:
     float_logits = float_model.predict([val_ids, val_segments], batch_size=256, verbose=0)
     predict = lambda logits: predictions_from_logits(logits, spec.regression)  # noqa: E731
     evaluation = {
-        "split": "validation (seeded 10% of train)",
+        "split": f"{args.eval_split} (seeded 10% carved from train)",
         "examples": int(len(val)),
         "metric": spec.metric,
         "float_keras": score(spec.metric, val.labels, predict(float_logits)),

@@ -90,6 +90,20 @@ def test_attention_matches_numpy_and_excludes_padded_keys():
     assert np.abs(unmasked[1, :3] - out[1, :3]).max() > 1.0
 
 
+def test_attention_dropout_acts_on_the_probabilities_only_while_training():
+    h, segments = _h(), _segments((5, 3))
+    plain = EfficientAttention(hidden_dim=D)
+    dropped = EfficientAttention(hidden_dim=D, dropout=0.5)
+    expected = plain([h, segments]).numpy()
+    dropped([h, segments])
+    dropped.set_weights(plain.get_weights())
+    np.testing.assert_array_equal(dropped([h, segments], training=False).numpy(), expected)
+    tf.random.set_seed(0)
+    trained = dropped([h, segments], training=True).numpy()
+    assert np.abs(trained - expected).max() > 1e-3
+    assert dropped.get_config()["dropout"] == 0.5 and plain.get_config()["dropout"] == 0.0
+
+
 def test_conv_branch_is_causal_with_window_k():
     k = 3
     layer = CausalConvBranch(hidden_dim=D, kernel_size=k)
