@@ -47,7 +47,7 @@ def write_dataset(folder: pathlib.Path, token_ids, labels, num_classes: int) -> 
     return names
 
 
-def test_scripts(model_id: str, perf_runs: int, perf_warmup: int) -> dict[str, str]:
+def runner_test_scripts(model_id: str, perf_runs: int, perf_warmup: int) -> dict[str, str]:
     """The runner's test entries for `model_id` (tests_accuracy.yaml, tests_performance.yaml)."""
     head = f"{model_id}:\n  name: text_classification\n  model: {model_id}\n  truth_file: y_labels.csv\n  script:\n"
     return {
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
         return 2
     out = pathlib.Path(a.out)
     names = write_dataset(out / "datasets" / model.name, ex.token_ids, ex.labels, model.num_classes)
-    for name, text in test_scripts(model.name, a.perf_runs, a.perf_warmup).items():
+    for name, text in runner_test_scripts(model.name, a.perf_runs, a.perf_warmup).items():
         (out / name).write_text(text)
     print(f"mlperf_dataset: {len(names)} examples of {ex.task}/{ex.split} in {out / 'datasets' / model.name}; "
           f"test scripts {out / 'tests_accuracy.yaml'}, {out / 'tests_performance.yaml'} (model id {model.name})")

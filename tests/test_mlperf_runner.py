@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from board_tests.mlperf_dataset import test_scripts, write_dataset
+from board_tests.mlperf_dataset import runner_test_scripts, write_dataset
 from tests.test_firmware import MODEL_DIR, boot, build, environment  # noqa: F401  (fixtures)
 
 
@@ -177,7 +177,15 @@ def test_rejected_db_load_leaves_no_input(runner_board):
 
 
 def test_test_scripts_name_the_model_id():
-    scripts = test_scripts("embbert-snips-L64", perf_runs=200, perf_warmup=10)
+    scripts = runner_test_scripts("embbert-snips-L64", perf_runs=200, perf_warmup=10)
     assert scripts["tests_performance.yaml"].splitlines()[:2] == ["embbert-snips-L64:", "  name: text_classification"]
     assert "    - loop 5:\n      - download\n      - infer 200 10\n" in scripts["tests_performance.yaml"]
     assert "      - infer 1 0\n" in scripts["tests_accuracy.yaml"]
+
+
+def test_dataset_folder_holds_little_endian_ids_and_the_truth_file(tmp_path):
+    names = write_dataset(tmp_path, [[2, 300, 4, 0], [2, 8191, 4, 0]], [5, 1], num_classes=7)
+    assert names == ["0000.bin", "0001.bin"]
+    assert (tmp_path / "0000.bin").read_bytes() == bytes([2, 0, 0x2C, 0x01, 4, 0, 0, 0])
+    assert [(r["file"], r["classes"], r["class"]) for r in runner_truth(tmp_path)] == [
+        ("0000.bin", "7", "5"), ("0001.bin", "7", "1")]
