@@ -20,7 +20,7 @@ from pathlib import Path
 
 from convert.by_task import converted_model
 from experiments.recipes import RECIPES, get_recipe
-from keras_models.paths import CHECKPOINTS_DIR, REPO_ROOT
+from keras_models.paths import CHECKPOINTS_DIR, REPO_ROOT, repo_relative
 
 RESULTS_DIR = REPO_ROOT / "results"
 PAPER_SEQ_LEN = 256
@@ -66,7 +66,7 @@ def reproduce(task: str, init: Path | None, board: str | None) -> dict:
         reports = sorted(report_dir.glob(f"{board}-{task}-{SPLIT}-{info['hash']}*/report.json"))
         if reports:
             report = json.loads(reports[-1].read_text())
-            row["board"] = {"port": board, "report": str(reports[-1].relative_to(REPO_ROOT)), **_board_score(report)}
+            row["board"] = {"port": board, "report": repo_relative(reports[-1]), **_board_score(report)}
     return row
 
 

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from keras_models.config import EmbBertConfig
-from keras_models.paths import REPO_ROOT
+from keras_models.paths import REPO_ROOT, repo_relative
 from keras_models.tasks import TaskSpec, get_task
 
 
@@ -94,14 +94,6 @@ class CheckpointInfo:
             )
         except (ValueError, KeyError, TypeError) as error:
             raise CheckpointError(f"corrupt checkpoint {path}: {error}") from error
-
-
-def repo_relative(path) -> str:
-    """`path` relative to the repository when it lies inside it (no machine-specific paths in outputs)."""
-    try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
 
 
 def resize_model(model, info: CheckpointInfo, seq_len: int):

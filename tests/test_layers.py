@@ -117,6 +117,15 @@ def test_conv_branch_is_causal_with_window_k():
     assert np.all(diff[t : t + k] > 0), "outputs within the window did not see the change"
     assert np.all(diff[t + k :] == 0), "an output beyond the kernel window saw the change"
 
+    # the maths, weight by weight: kernel row k-1 weighs the current token, row 0 the one k-1 before it
+    layer.depthwise_bias.assign(RNG.normal(size=D).astype("float32"))
+    w, b, w_out, b_out = (v.numpy() for v in (layer.depthwise_kernel, layer.depthwise_bias, layer.output_kernel,
+                                                layer.output_bias))
+    x = np.pad(h.numpy(), [(0, 0), (k - 1, 0), (0, 0)])
+    conv = sum(w[j] * x[:, j : j + L] for j in range(k)) + b
+    silu = conv / (1 + np.exp(-conv))
+    np.testing.assert_allclose(layer(h).numpy(), silu @ w_out + b_out, rtol=1e-5, atol=1e-5)
+
 
 def test_weighted_difference_and_its_folded_form():
     a, f = _h(), _h()

@@ -47,7 +47,7 @@ def test_pretrainer_predicts_the_vocabulary_at_every_position_and_shares_the_enc
     assert copy_encoder_weights(pretrainer, classifier) == 1 + 4 * config.num_layers
     source, target = pretrainer.get_layer("embedder").get_weights(), classifier.get_layer("embedder").get_weights()
     np.testing.assert_array_equal(target[0], source[0])
-    np.testing.assert_array_equal(target[1], source[1][:16]), "position table cut to the shorter length"
+    np.testing.assert_array_equal(target[1], source[1][:16], err_msg="position table cut to the shorter length")
 
 
 def test_folding_keeps_the_function_and_removes_the_lambdas():

@@ -1,5 +1,6 @@
 import json
 import shutil
+import time
 
 import numpy as np
 
@@ -84,7 +85,7 @@ def test_rows_pack_as_the_pair_tasks_do_and_fill_length_buckets():
         assert np.array_equal(real.sum(axis=1), np.where(is_single, 2, np.where(batch.token_ids.shape[1] == 32, 22, 102)))
 
 
-def test_pretraining_resumes_and_initialises_fine_tuning(tmp_path, capsys):
+def test_pretraining_resumes_and_initialises_fine_tuning(tmp_path, capsys, monkeypatch):
     from tests.conftest import _require_data
 
     _require_data()
@@ -101,14 +102,23 @@ def test_pretraining_resumes_and_initialises_fine_tuning(tmp_path, capsys):
              offsets=np.cumsum([0] + [len(p) for p in pieces]), pair_start=len(texts))
     argv = ["--preset", "tiny", "--tokens-per-batch", "256", "--save-every", "2", "--warmup-steps", "2",
             "--out", str(out)]
+    started = time.monotonic()
     assert pretrain.main(argv + ["--steps", "2"]) == 0
+    first = time.monotonic() - started
+    wall_clock = time.time
+    monkeypatch.setattr(time, "time", lambda: wall_clock() + 3600)  # the run is resumed an hour later
+    started = time.monotonic()
     assert pretrain.main(argv + ["--steps", "4"]) == 0
+    second = time.monotonic() - started
+    monkeypatch.undo()
     assert "resuming after step 2" in capsys.readouterr().out
     record = json.loads((out / "pretraining.json").read_text())
     assert [h["step"] for h in record["history"]] == [2, 4] and record["tokens"] == 4 * 256
     assert 0 < record["real_tokens"] <= record["tokens"]
     held_out = [record["history"][-1][k] for k in ("held_out_loss", "held_out_masked_accuracy", "held_out_pair_accuracy")]
     assert 5 < held_out[0] < 12 and 0 <= held_out[1] <= 1 and 0 <= held_out[2] <= 1  # ln(8192) = 9.0 untrained
+    # the time the two runs took, not the hour between them (each run's figure is rounded to 0.1 s)
+    assert 0 < record["seconds"] <= first + second + 0.1
     shutil.rmtree(out / "state")  # as in a fresh clone: the encoder ships, its optimizer state does not
     assert pretrain.main(argv + ["--steps", "6"]) == 0
     assert "continuing from pretrained.h5 after step 4" in capsys.readouterr().out

@@ -31,37 +31,12 @@ int g_bad_char = -1;  // first byte of the command that is not printable ASCII, 
 
 // --- reply helpers -------------------------------------------------------------------------------
 
-void Ready() { out_line("m-", "ready"); }
-
-void KeyValue(const char* prefix, const char* key, const char* value) {
-  out_str(prefix);
-  out_str(key);
-  out_str("=");
-  out_str(value);
-  out_eol();
-}
-
-void KeyNumber(const char* prefix, const char* key, uint64_t value) {
-  out_str(prefix);
-  out_str(key);
-  out_str("=");
-  out_u64(value);
-  out_eol();
-}
-
-void KeyHex(const char* prefix, const char* key, uint32_t value) {
-  out_str(prefix);
-  out_str(key);
-  out_str("=");
-  out_hex8(value);
-  out_eol();
-}
+void reply_ready() { out_line("m-", "ready"); }
 
 // --- parsing -------------------------------------------------------------------------------------
 
-// Splits `line` in place at spaces; returns the number of words (at most kMaxArgs + 1 are kept,
-// one more signals "too many").
-int Split(char* line, char* argv[], int max) {
+// Splits `line` in place at spaces and tabs; returns the number of words, or max + 1 when there are more.
+int split_words(char* line, char* argv[], int max) {
   int argc = 0;
   char* p = line;
   while (*p != '\0') {
@@ -76,80 +51,80 @@ int Split(char* line, char* argv[], int max) {
 
 // --- commands ------------------------------------------------------------------------------------
 
-void CmdInfo() {
+void cmd_info() {
   const char* p = "m-info-";
-  KeyNumber(p, "protocol", kProtocolVersion);
-  KeyValue(p, "board", kBoardInfo.name);
-  KeyValue(p, "cpu", kBoardInfo.cpu);
-  KeyNumber(p, "clock_hz", kBoardInfo.clock_hz);
-  KeyValue(p, "cycle_source", kBoardInfo.cycle_source);
-  KeyValue(p, "kernels", KERNELS_NAME);
-  KeyValue(p, "model_name", kModelName);
-  KeyHex(p, "model_hash", kModelHash);
-  KeyNumber(p, "model_bytes", static_cast<uint64_t>(kModelBytes));
-  KeyNumber(p, "seq_len", kSeqLen);
-  KeyNumber(p, "vocab", kVocabSize);
-  KeyNumber(p, "classes", kNumClasses);
-  KeyNumber(p, "arena_size", runner::ArenaSize());
-  KeyNumber(p, "arena_used", runner::ArenaUsed());
+  out_key_u64(p, "protocol", kProtocolVersion);
+  out_key_str(p, "board", kBoardInfo.name);
+  out_key_str(p, "cpu", kBoardInfo.cpu);
+  out_key_u64(p, "clock_hz", kBoardInfo.clock_hz);
+  out_key_str(p, "cycle_source", kBoardInfo.cycle_source);
+  out_key_str(p, "kernels", KERNELS_NAME);
+  out_key_str(p, "model_name", kModelName);
+  out_key_hex8(p, "model_hash", kModelHash);
+  out_key_u64(p, "model_bytes", static_cast<uint64_t>(kModelBytes));
+  out_key_u64(p, "seq_len", kSeqLen);
+  out_key_u64(p, "vocab", kVocabSize);
+  out_key_u64(p, "classes", kNumClasses);
+  out_key_u64(p, "arena_size", runner::arena_size());
+  out_key_u64(p, "arena_used", runner::arena_used());
 }
 
 // Loads token ids; a rejected load leaves the board with no input (it never runs on a stale one).
-void CmdLoad(int argc, char* argv[]) {
-  if (!ModelReady()) return;
-  runner::ClearInput();
-  if (!ArgCount("load", argc, 2)) return;
+void cmd_load(int argc, char* argv[]) {
+  if (!model_ready()) return;
+  runner::clear_input();
+  if (!arg_count("load", argc, 2)) return;
   uint32_t n;
-  if (!ParseNumber("count", argv[1], 1, kSeqLen, &n)) return;
+  if (!parse_number("count", argv[1], 1, kSeqLen, &n)) return;
   const char* hex = argv[2];
   const size_t len = std::strlen(hex);
   if (len != 4u * n) {
-    ErrorBegin();
+    error_begin();
     out_str("hex length ");
     out_u64(len);
     out_str(", expected ");
     out_u64(4u * n);
-    ErrorEnd();
+    error_end();
     return;
   }
   static uint16_t ids[kSeqLen];
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t id = 0;
     for (int j = 0; j < 4; ++j) {
-      const int d = HexDigit(hex[4 * i + j]);
+      const int d = hex_digit(hex[4 * i + j]);
       if (d < 0) {
-        ErrorBegin();
+        error_begin();
         out_str("bad hex digit at offset ");
         out_u64(4 * i + j);
-        ErrorEnd();
+        error_end();
         return;
       }
       id = (id << 4) | static_cast<uint32_t>(d);
     }
-    if (!CheckTokenId(id, i)) return;
+    if (!check_token_id(id, i)) return;
     ids[i] = static_cast<uint16_t>(id);
   }
-  const uint32_t crc = runner::SetInput(ids, static_cast<int>(n));
-  KeyNumber("m-", "load-count", n);
-  KeyHex("m-", "load-crc", crc);
+  const uint32_t crc = runner::set_input(ids, static_cast<int>(n));
+  out_key_u64("m-", "load-count", n);
+  out_key_hex8("m-", "load-crc", crc);
 }
 
 // Runs one inference with the per-op profiler.
-void CmdProfileOps(int argc) {
-  if (!ArgCount("profile-ops", argc, 0) || !ModelReady()) return;
+void cmd_profile_ops(int argc) {
+  if (!arg_count("profile-ops", argc, 0) || !model_ready()) return;
 #ifdef TF_LITE_STRIP_ERROR_STRINGS
   // TFLM compiles its per-op profiling hooks out of release builds.
-  Error("profiling not built in");
+  reply_error("profiling not built in");
 #else
-  if (!runner::HasInput()) return Error("no input loaded");
-  runner::PrepareInput();
-  FixedProfiler& prof = runner::Profiler();
-  prof.Start();
+  if (!runner::has_input()) return reply_error("no input loaded");
+  runner::prepare_input();
+  FixedProfiler& prof = runner::profiler();
+  prof.start();
   board_cycles_reset();
-  const bool ok = runner::Invoke();
+  const bool ok = runner::invoke();
   const uint64_t total = board_cycles();
-  prof.Stop();
-  if (!ok) return Error("invoke failed");
+  prof.stop();
+  if (!ok) return reply_error("invoke failed");
   for (int i = 0; i < prof.count(); ++i) {
     out_str("m-op-");
     out_u64(static_cast<uint64_t>(i));
@@ -160,84 +135,85 @@ void CmdProfileOps(int argc) {
     out_eol();
   }
   if (prof.dropped() > 0) {
-    ErrorBegin();
+    error_begin();
     out_str("profiler full: ");
     out_u64(prof.dropped());
     out_str(" ops not recorded");
-    ErrorEnd();
+    error_end();
   }
-  KeyNumber("m-", "op-total", total);
+  out_key_u64("m-", "op-total", total);
 #endif
 }
 
-void CmdMem(int argc) {
-  if (!ArgCount("mem", argc, 0)) return;
+void cmd_mem(int argc) {
+  if (!arg_count("mem", argc, 0)) return;
   const BoardMemory m = board_memory();
   const char* p = "m-mem-";
-  KeyNumber(p, "arena_size", runner::ArenaSize());
-  KeyNumber(p, "arena_used", runner::ArenaUsed());
-  KeyNumber(p, "stack_size", m.stack_high - m.stack_low);
-  KeyNumber(p, "stack_used", stack_used(m.stack_low, m.stack_high));
-  KeyNumber(p, "static_ram", m.static_ram);
-  KeyNumber(p, "flash_used", m.flash_used);
-  KeyNumber(p, "model_bytes", static_cast<uint64_t>(kModelBytes));
+  out_key_u64(p, "arena_size", runner::arena_size());
+  out_key_u64(p, "arena_used", runner::arena_used());
+  out_key_u64(p, "stack_size", m.stack_high - m.stack_low);
+  out_key_u64(p, "stack_used", stack_used(m.stack_low, m.stack_high));
+  out_key_u64(p, "static_ram", m.static_ram);
+  out_key_u64(p, "flash_used", m.flash_used);
+  out_key_u64(p, "model_bytes", static_cast<uint64_t>(kModelBytes));
 }
 
-void CmdFault(int argc) {
-  if (!ArgCount("fault", argc, 0)) return;
-  // An undefined instruction: UsageFault, escalated to HardFault (fault handlers are not enabled).
-  __asm__ volatile("udf #0");
+void cmd_fault(int argc) {
+  if (!arg_count("fault", argc, 0)) return;
+  // An undefined instruction (`udf` on Arm): UsageFault, escalated to HardFault (fault handlers are not
+  // enabled). On a host build of the core, SIGILL.
+  __builtin_trap();
 }
 
 // True when `s` starts with the word `word` (followed by a blank or the end).
-bool StartsWithWord(const char* s, const char* word) {
+bool starts_with_word(const char* s, const char* word) {
   const size_t n = std::strlen(word);
   return std::strncmp(s, word, n) == 0 && (s[n] == ' ' || s[n] == '\t' || s[n] == '\0');
 }
 
 // True for the commands that replace the input (`load`, `db`): rejecting one also drops the input.
-bool IsLoadCommand(const char* line) {
+bool is_load_command(const char* line) {
   while (*line == ' ' || *line == '\t') ++line;
-  return StartsWithWord(line, "load") || StartsWithWord(line, "db");
+  return starts_with_word(line, "load") || starts_with_word(line, "db");
 }
 
-void Execute(char* line) {
+void execute(char* line) {
   char* argv[kMaxArgs];
-  const int argc = Split(line, argv, kMaxArgs);
+  const int argc = split_words(line, argv, kMaxArgs);
   if (argc == 0) return;  // "%" alone: just m-ready
   if (argc > kMaxArgs) {
-    if (IsLoadCommand(argv[0])) runner::ClearInput();
-    return Error("too many arguments");
+    if (is_load_command(argv[0])) runner::clear_input();
+    return reply_error("too many arguments");
   }
   const char* cmd = argv[0];
   if (std::strcmp(cmd, "name") == 0) {
     // The MLPerf Tiny runner's form: m-name-<device>-[<vendor>], device "dut".
-    if (ArgCount("name", argc, 0)) out_line("m-name-dut-", "[embbert-q]");
+    if (arg_count("name", argc, 0)) out_line("m-name-dut-", "[embbert-q]");
   } else if (std::strcmp(cmd, "info") == 0) {
-    if (ArgCount("info", argc, 0)) CmdInfo();
+    if (arg_count("info", argc, 0)) cmd_info();
   } else if (std::strcmp(cmd, "load") == 0) {
-    CmdLoad(argc, argv);
+    cmd_load(argc, argv);
   } else if (std::strcmp(cmd, "profile-ops") == 0) {
-    CmdProfileOps(argc);
+    cmd_profile_ops(argc);
   } else if (std::strcmp(cmd, "mem") == 0) {
-    CmdMem(argc);
+    cmd_mem(argc);
   } else if (std::strcmp(cmd, "fault") == 0) {
-    CmdFault(argc);
+    cmd_fault(argc);
   } else if (mlperf_command(argc, argv)) {
     // infer, profile, db, results, timestamp, help: mlperf_commands.cc
   } else {
-    ErrorBegin();
+    error_begin();
     out_str("unknown command '");
-    OutClipped(cmd, 24);
+    out_clipped(cmd, 24);
     out_str("'");
-    ErrorEnd();
+    error_end();
   }
 }
 
 // TFLM's log lines (MicroPrintf) become `m-log-<text>` lines so they never break the protocol.
 bool g_log_at_line_start = true;
 
-void LogCallback(const char* s) {
+void log_callback(const char* s) {
   for (; *s != '\0'; ++s) {
     if (*s == '\r') continue;
     if (*s == '\n') {
@@ -254,17 +230,13 @@ void LogCallback(const char* s) {
 }  // namespace
 
 void app_init() {
-  RegisterDebugLogCallback(LogCallback);
+  RegisterDebugLogCallback(log_callback);
   out_str("m-boot-");
   out_str(kBoardInfo.name);
   out_eol();
-  if (runner::Init() != nullptr) {
-    ErrorBegin();
-    out_str("model not ready: ");
-    out_str(runner::Error());
-    ErrorEnd();
-  }
-  Ready();
+  runner::init();
+  model_ready();  // reports a model that failed to initialise, once after the banner
+  reply_ready();
 }
 
 void app_feed(char c) {
@@ -277,26 +249,26 @@ void app_feed(char c) {
     return;
   }
   g_line[g_len] = '\0';
-  if ((g_overflow || g_bad_char >= 0) && IsLoadCommand(g_line)) runner::ClearInput();
+  if ((g_overflow || g_bad_char >= 0) && is_load_command(g_line)) runner::clear_input();
   if (g_overflow) {
-    ErrorBegin();
+    error_begin();
     out_str("line too long (max ");
     out_u64(kLineMax);
     out_str(" characters)");
-    ErrorEnd();
+    error_end();
   } else if (g_bad_char >= 0) {
-    ErrorBegin();
+    error_begin();
     out_str("bad character 0x");
     static const char kHex[] = "0123456789abcdef";
     board_putc(kHex[g_bad_char >> 4]);
     board_putc(kHex[g_bad_char & 0xF]);
     out_str(" in command");
-    ErrorEnd();
+    error_end();
   } else {
-    Execute(g_line);
+    execute(g_line);
   }
   g_len = 0;
   g_overflow = false;
   g_bad_char = -1;
-  Ready();
+  reply_ready();
 }

@@ -5,39 +5,32 @@
 #include "model_settings.h"
 #include "serial_out.h"
 
-void ErrorBegin() { out_str("e-["); }
-void ErrorEnd() { out_str("]\r\n"); }
+void error_begin() { out_str("e-["); }
+void error_end() { out_str("]\r\n"); }
 
-void Error(const char* msg) {
-  ErrorBegin();
+void reply_error(const char* msg) {
+  error_begin();
   out_str(msg);
-  ErrorEnd();
+  error_end();
 }
 
-void OutClipped(const char* s, int max) {
-  for (int i = 0; s[i] != '\0' && i < max; ++i) {
-    const char c = s[i];
-    board_putc(c >= 0x20 && c < 0x7f ? c : '?');
-  }
-}
-
-bool ParseNumber(const char* what, const char* s, uint32_t lo, uint32_t hi, uint32_t* out) {
+bool parse_number(const char* what, const char* s, uint32_t lo, uint32_t hi, uint32_t* out) {
   uint64_t v = 0;
   int digits = 0;
   for (const char* p = s; *p != '\0'; ++p, ++digits) {
     if (*p < '0' || *p > '9' || digits >= 10) {
-      ErrorBegin();
+      error_begin();
       out_str("bad number '");
-      OutClipped(s, 16);
+      out_clipped(s, 16);
       out_str("' for ");
       out_str(what);
-      ErrorEnd();
+      error_end();
       return false;
     }
     v = v * 10 + static_cast<uint32_t>(*p - '0');
   }
   if (digits == 0 || v < lo || v > hi) {
-    ErrorBegin();
+    error_begin();
     out_str(what);
     out_str(" ");
     if (digits == 0) out_str("missing");
@@ -46,43 +39,43 @@ bool ParseNumber(const char* what, const char* s, uint32_t lo, uint32_t hi, uint
     out_u64(lo);
     out_str("..");
     out_u64(hi);
-    ErrorEnd();
+    error_end();
     return false;
   }
   *out = static_cast<uint32_t>(v);
   return true;
 }
 
-int HexDigit(char c) {
+int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
 
-bool ArgCount(const char* cmd, int argc, int expected) {
+bool arg_count(const char* cmd, int argc, int expected) {
   if (argc == expected + 1) return true;
-  ErrorBegin();
+  error_begin();
   out_str(cmd);
   out_str(" expects ");
   out_u64(static_cast<uint64_t>(expected));
   out_str(expected == 1 ? " argument" : " arguments");
-  ErrorEnd();
+  error_end();
   return false;
 }
 
-bool ModelReady() {
-  if (runner::Error() == nullptr) return true;
-  ErrorBegin();
+bool model_ready() {
+  if (runner::init_error() == nullptr) return true;
+  error_begin();
   out_str("model not ready: ");
-  out_str(runner::Error());
-  ErrorEnd();
+  out_str(runner::init_error());
+  error_end();
   return false;
 }
 
-bool CheckTokenId(uint32_t id, uint32_t position) {
+bool check_token_id(uint32_t id, uint32_t position) {
   if (id < static_cast<uint32_t>(kVocabSize)) return true;
-  ErrorBegin();
+  error_begin();
   out_str("token id ");
   out_u64(id);
   out_str(" at position ");
@@ -90,6 +83,6 @@ bool CheckTokenId(uint32_t id, uint32_t position) {
   out_str(" out of range (vocab ");
   out_u64(kVocabSize);
   out_str(")");
-  ErrorEnd();
+  error_end();
   return false;
 }

@@ -81,17 +81,17 @@ void PrintResults() {
 
 // infer [N=1 [W=10]]: W warm-up inferences, then N measured ones between two `m-lap-us-` stamps.
 void CmdInfer(int argc, char* argv[]) {
-  if (argc > 3) return Error("infer expects at most 2 arguments");
+  if (argc > 3) return reply_error("infer expects at most 2 arguments");
   uint32_t runs = kDefaultRuns, warmup = kDefaultWarmup;
-  if (argc > 1 && !ParseNumber("runs", argv[1], 1, kMaxRuns, &runs)) return;
-  if (argc > 2 && !ParseNumber("warmup", argv[2], 0, kMaxWarmup, &warmup)) return;
-  if (!ModelReady()) return;
-  if (!runner::HasInput()) return Error("no input loaded");
+  if (argc > 1 && !parse_number("runs", argv[1], 1, kMaxRuns, &runs)) return;
+  if (argc > 2 && !parse_number("warmup", argv[2], 0, kMaxWarmup, &warmup)) return;
+  if (!model_ready()) return;
+  if (!runner::has_input()) return reply_error("no input loaded");
   g_have_results = false;
   OutU64Line("m-warmup-start-", warmup);
   for (uint32_t i = 0; i < warmup; ++i) {
-    runner::PrepareInput();
-    if (!runner::Invoke()) return Error("invoke failed");
+    runner::prepare_input();
+    if (!runner::invoke()) return reply_error("invoke failed");
   }
   out_line("m-", "warmup-done");
   OutU64Line("m-infer-start-", runs);
@@ -100,19 +100,19 @@ void CmdInfer(int argc, char* argv[]) {
   uint32_t input_crc = 0;
   Lap();
   for (uint32_t i = 0; i < runs; ++i) {
-    input_crc = runner::PrepareInput();
+    input_crc = runner::prepare_input();
     board_cycles_reset();
-    const bool ok = runner::Invoke();
+    const bool ok = runner::invoke();
     const uint64_t c = board_cycles();
-    if (!ok) return Error("invoke failed");
+    if (!ok) return reply_error("invoke failed");
     if (i < kRunsReported) cycles[i] = c;
     total += c;
     g_measured_cycles += c;
   }
   Lap();
   out_line("m-", "infer-done");
-  const int8_t* logits = runner::Logits();
-  const int n = runner::NumLogits();
+  const int8_t* logits = runner::logits();
+  const int n = runner::num_logits();
   std::memcpy(g_results, logits, sizeof(g_results) < static_cast<size_t>(n) ? sizeof(g_results) : static_cast<size_t>(n));
   g_have_results = true;
   PrintResults();
@@ -139,7 +139,7 @@ void CmdInfer(int argc, char* argv[]) {
 }
 
 void CmdProfile(int argc) {
-  if (!ArgCount("profile", argc, 0)) return;
+  if (!arg_count("profile", argc, 0)) return;
   out_str("m-profile-[");
   out_str(kFirmwareVersion);
   out_line("]", "");
@@ -151,16 +151,16 @@ void CmdProfile(int argc) {
 void DbAbort() {
   g_db_expected = 0;
   g_db_received = 0;
-  runner::ClearInput();
+  runner::clear_input();
 }
 
 // db load N: expects N bytes (an even count, 2..2L: N/2 token ids, 16-bit little-endian).
 void CmdDbLoad(int argc, char* argv[]) {
   DbAbort();  // whatever happens now, the previous input is gone
-  if (!ArgCount("db load", argc - 1, 1)) return;
+  if (!arg_count("db load", argc - 1, 1)) return;
   uint32_t n;
-  if (!ParseNumber("byte count", argv[2], 2, kDbMaxBytes, &n)) return;
-  if (n % 2 != 0) return Error("byte count must be even (16-bit token ids)");
+  if (!parse_number("byte count", argv[2], 2, kDbMaxBytes, &n)) return;
+  if (n % 2 != 0) return reply_error("byte count must be even (16-bit token ids)");
   g_db_expected = n;
   out_str("m-[Expecting ");
   out_u64(n);
@@ -173,10 +173,10 @@ void DbComplete() {
   const uint32_t count = g_db_expected / 2;
   for (uint32_t i = 0; i < count; ++i) {
     ids[i] = static_cast<uint16_t>(g_db[2 * i] | (g_db[2 * i + 1] << 8));
-    if (!CheckTokenId(ids[i], i)) return DbAbort();
+    if (!check_token_id(ids[i], i)) return DbAbort();
   }
   g_db_expected = 0;
-  const uint32_t crc = runner::SetInput(ids, static_cast<int>(count));
+  const uint32_t crc = runner::set_input(ids, static_cast<int>(count));
   out_line("m-", "load-done");
   OutU64Line("m-load-count=", count);
   out_str("m-load-crc=");
@@ -188,35 +188,35 @@ void DbComplete() {
 void CmdDbBytes(int argc, char* argv[]) {
   if (argc != 2) {
     DbAbort();
-    return Error("db expects one string of hex digits");
+    return reply_error("db expects one string of hex digits");
   }
   const char* hex = argv[1];
   if (g_db_expected == 0) {
     DbAbort();
-    return Error("db: no load in progress (send 'db load <bytes>' first)");
+    return reply_error("db: no load in progress (send 'db load <bytes>' first)");
   }
   const size_t len = std::strlen(hex);
   if (len % 2 != 0) {
     DbAbort();
-    return Error("db: odd number of hex digits");
+    return reply_error("db: odd number of hex digits");
   }
   if (g_db_received + len / 2 > g_db_expected) {
-    ErrorBegin();
+    error_begin();
     out_str("db: ");
     out_u64(g_db_received + len / 2);
     out_str(" bytes sent, ");
     out_u64(g_db_expected);
     out_str(" expected");
-    ErrorEnd();
+    error_end();
     return DbAbort();
   }
   for (size_t i = 0; i < len; i += 2) {
-    const int hi = HexDigit(hex[i]), lo = HexDigit(hex[i + 1]);
+    const int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
     if (hi < 0 || lo < 0) {
-      ErrorBegin();
+      error_begin();
       out_str("db: bad hex digit at offset ");
       out_u64(i + (hi < 0 ? 0 : 1));
-      ErrorEnd();
+      error_end();
       return DbAbort();
     }
     g_db[g_db_received++] = static_cast<uint8_t>(hi << 4 | lo);
@@ -237,10 +237,10 @@ void CmdDbPrint() {
 }
 
 void CmdDb(int argc, char* argv[]) {
-  if (!ModelReady()) return;
+  if (!model_ready()) return;
   if (argc < 2) {
     DbAbort();
-    return Error("db expects a subcommand: load <bytes>, print, or hex digits");
+    return reply_error("db expects a subcommand: load <bytes>, print, or hex digits");
   }
   if (std::strcmp(argv[1], "load") == 0) return CmdDbLoad(argc, argv);
   if (std::strcmp(argv[1], "print") == 0) return CmdDbPrint();
@@ -275,13 +275,13 @@ bool mlperf_command(int argc, char* argv[]) {
   } else if (std::strcmp(cmd, "db") == 0) {
     CmdDb(argc, argv);
   } else if (std::strcmp(cmd, "results") == 0) {
-    if (!ArgCount("results", argc, 0)) return true;
-    if (!g_have_results) Error("no results: run infer first");
+    if (!arg_count("results", argc, 0)) return true;
+    if (!g_have_results) reply_error("no results: run infer first");
     else PrintResults();
   } else if (std::strcmp(cmd, "timestamp") == 0) {
-    if (ArgCount("timestamp", argc, 0)) Lap();
+    if (arg_count("timestamp", argc, 0)) Lap();
   } else if (std::strcmp(cmd, "help") == 0) {
-    if (ArgCount("help", argc, 0)) CmdHelp();
+    if (arg_count("help", argc, 0)) CmdHelp();
   } else {
     return false;
   }
