@@ -1,4 +1,5 @@
-"""Bad commands and the exact error message the firmware answers each with (`firmware/src/app.cc`).
+"""Bad commands and the exact error message the firmware answers each with (`firmware/src/app.cc`,
+`firmware/src/mlperf_commands.cc`).
 
 One table for the firmware (`board_tests/test_robustness.py`, on the board) and the fake board
 (`tests/test_fake_board.py`), so that the two answer alike.
@@ -26,9 +27,12 @@ def bad_commands(seq_len: int, vocab: int) -> list[tuple[str, str]]:
         ("load 2 0002", "hex length 4, expected 8"),
         ("load 1 00g2", "bad hex digit at offset 2"),
         (f"load 2 0002{big:04x}", f"token id {big} at position 1 out of range (vocab {vocab})"),
-        ("infer", "infer expects 2 arguments"),
-        ("infer 1", "infer expects 2 arguments"),
-        ("infer 1 0 7", "infer expects 2 arguments"),
+        ("infer 1 0 7", "infer expects at most 2 arguments"),
+        ("db", "db expects a subcommand: load <bytes>, print, or hex digits"),
+        ("db 0200", "db: no load in progress (send 'db load <bytes>' first)"),
+        ("db load 3", "byte count must be even (16-bit token ids)"),
+        (f"db load {2 * seq_len + 2}", f"byte count {2 * seq_len + 2} out of range 2..{2 * seq_len}"),
+        ("results 1", "results expects 0 arguments"),
         ("infer 0 0", f"runs 0 out of range 1..{MAX_RUNS}"),
         (f"infer {MAX_RUNS + 1} 0", f"runs {MAX_RUNS + 1} out of range 1..{MAX_RUNS}"),
         (f"infer 1 {MAX_WARMUP + 1}", f"warmup {MAX_WARMUP + 1} out of range 0..{MAX_WARMUP}"),

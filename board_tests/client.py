@@ -1,4 +1,4 @@
-"""Host side of the firmware's serial protocol (`firmware/PROTOCOL.md`, version 1): one method per command.
+"""Host side of the firmware's serial protocol (`firmware/PROTOCOL.md`, version 2): one method per command.
 
 `BoardClient` is a `Transport` (`board_tests/transport.py`: deadlines, resynchronisation, reconnection,
 retries) with the protocol's commands on top, encoded and parsed by `board_tests/protocol.py`. Every
@@ -23,6 +23,7 @@ from board_tests.protocol import (  # noqa: F401  (the client's errors and resul
     BoardDisconnected,
     BoardError,
     BoardErrorReply,
+    BoardGone,
     BoardHardFault,
     BoardRebooted,
     BoardTimeout,
@@ -75,7 +76,7 @@ class BoardClient(Transport):
         return self.retrying(lambda: self._infer_once(runs, warmup), repr(protocol.encode_infer(runs, warmup)))
 
     def profile(self) -> ProfileResult:
-        return protocol.parse_profile(self.command("profile", timeout=self.infer_deadline(2)))
+        return protocol.parse_profile(self.command("profile-ops", timeout=self.infer_deadline(2)))
 
     def run_example(self, token_ids: Sequence[int], runs: int = 1, warmup: int = 0) -> InferResult:
         """Load `token_ids` and infer, as one retried unit; checks both CRCs against the host's.

@@ -24,7 +24,7 @@ import time
 import pytest
 
 from board_tests.artifacts import REPO, HostModel, ModelArtifacts
-from board_tests.client import BoardClient, BoardError
+from board_tests.client import BoardClient, BoardError, BoardGone
 from board_tests.run_report import RunReport, run_section
 from board_tests.targets import QEMU_PORTS, BuildOptions, TargetUnavailable, open_target
 
@@ -126,11 +126,15 @@ def host_model(model) -> HostModel:
 @pytest.fixture(scope="session")
 def target(opts, model):
     build = BuildOptions(kernels=opts.kernels, arena=opts.arena, run_make=opts.build)
+    from board_tests.firmware_build import BuildFailed
+
     try:
         with open_target(opts.port, model, log_dir=opts.report_dir, build=build, elf=opts.elf) as t:
             yield t
-    except TargetUnavailable as e:
+    except TargetUnavailable as e:  # a tool is missing
         pytest.skip(str(e))
+    except BuildFailed as e:  # a failed fetch, compile or link: make's own message
+        pytest.fail(f"firmware for {opts.port} failed to build: {e}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -157,11 +161,19 @@ def _mark_test_in_serial_log(request, serial_log):
 
 @pytest.fixture(scope="session")
 def board(opts, target, serial_log) -> BoardClient:
+    gone = None
+    if target.process is not None:  # QEMU: its exit ends the run at once, naming the status or signal
+        from board_tests.qemu import exit_reason
+
+        log_path = _shown(opts.report_dir / f"qemu-{target.kind}.log")
+        gone = lambda: exit_reason(target.process, log_path)  # noqa: E731
     client = BoardClient(target.url, baud=opts.baud, timeout=opts.timeout, infer_timeout=opts.infer_timeout,
-                         write_chunk=opts.write_chunk, write_pause=opts.write_pause, log=serial_log)
+                         write_chunk=opts.write_chunk, write_pause=opts.write_pause, log=serial_log, gone=gone)
     try:
         client.open()
         client.info()
+    except BoardGone as e:
+        pytest.exit(str(e), returncode=3)
     except BoardError as e:
         pytest.fail(f"no board answering at {target.url}: {e}", pytrace=False)
     yield client
@@ -228,6 +240,24 @@ def run_report(pytestconfig, opts, target, model, board, board_info):
     rep["link"] = dict(board.stats)
     rep.write()
     pytestconfig.stash[SUMMARY_KEY] = rep.summary_lines()
+
+
+def _shown(path) -> str:
+    """A path relative to the repository when inside it, as reports show paths."""
+    try:
+        return str(pathlib.Path(path).resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A board that is gone for good (QEMU exited) fails this test with one line and stops the run."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.excinfo is not None and call.excinfo.errisinstance(BoardGone):
+        report.longrepr = f"board gone: {call.excinfo.value}"
+        item.session.shouldstop = f"the board is gone, stopping: {call.excinfo.value}"
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

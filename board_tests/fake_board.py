@@ -58,7 +58,7 @@ class FakeBoard(LoopbackServer):
         seq_len, vocab, classes: the model's L, V, C.
         model_hash: what `info%` reports as `model_hash`.
         logits_fn: (token_ids [L] int32, segment_ids [L] int32) -> list of C int8; default a hash.
-        profiling: whether `profile%` is built in.
+        profiling: whether `profile-ops%` is built in.
         cycles_per_token: the stand-in latency model (cycles = 100000 + this x real tokens).
     """
 
@@ -97,6 +97,8 @@ class FakeBoard(LoopbackServer):
         self.delay_next: list[float] = []  # one-shot delays, consumed one per reply
         self.commands: list[str] = []  # every command received, in order
         self._input: np.ndarray | None = None
+        self._db_expected, self._db_bytes = 0, b""  # a `db load` in progress
+        self._results_line = ""
         self._booted = False
         super().__init__()
 
@@ -175,26 +177,32 @@ class FakeBoard(LoopbackServer):
         if len(parts) > MAX_ARGS:
             return ["e-[too many arguments]"]
         op, args = parts[0], parts[1:]
-        handlers = {"name": (0, lambda: ["m-name-[embbert-q]"]),
+        handlers = {"name": (0, lambda: ["m-name-dut-[embbert-q]"]),
                     "info": (0, lambda: [f"m-info-{k}={v}" for k, v in self.info().items()]),
                     "mem": (0, lambda: [f"m-mem-{k}={v}" for k, v in self.mem().items()]),
                     "load": (2, lambda: self._load(args)),
-                    "infer": (2, lambda: self._infer(args)),
-                    "profile": (0, self._profile),
+                    "infer": (None, lambda: self._infer(args)),
+                    "profile": (0, lambda: [f"m-profile-[{FIRMWARE_VERSION}]", f"m-model-[{self.model_name}]"]),
+                    "profile-ops": (0, self._profile),
+                    "db": (None, lambda: self._db(args)),
+                    "results": (0, self._results),
                     "fault": (0, None)}  # `fault%` itself is answered by the fault report, in _session
         if op not in handlers:
             return [f"e-[unknown command '{_clipped(op, 24)}']"]
         expected, handler = handlers[op]
-        if len(args) != expected:
+        if expected is not None and len(args) != expected:
             return [f"e-[{op} expects {expected} {'argument' if expected == 1 else 'arguments'}]"]
         try:
             return handler()
         except _Reject as e:
+            if op in ("load", "db"):
+                self._input = None  # a rejected load leaves no input, as on the board
+                self._db_expected = 0
             return [f"e-[{e}]"]
 
     def info(self) -> dict[str, object]:
         return {
-            "protocol": 1, "board": self.board, "cpu": "python", "clock_hz": 64000000,
+            "protocol": 2, "board": self.board, "cpu": "python", "clock_hz": 64000000,
             "cycle_source": "fake", "kernels": "reference", "model_name": self.model_name,
             "model_hash": self.model_hash, "model_bytes": self.model_bytes, "seq_len": self.seq_len,
             "vocab": self.vocab, "classes": self.classes, "arena_size": self.arena_size,
@@ -226,19 +234,50 @@ class FakeBoard(LoopbackServer):
         return [f"m-load-count={n}", f"m-load-crc={crc32_hex(arr.tobytes())}"]
 
     def _infer(self, args: list[str]) -> list[str]:
-        n = _number("runs", args[0], 1, MAX_RUNS)
-        _number("warmup", args[1], 0, MAX_WARMUP)
+        if len(args) > 2:
+            raise _Reject("infer expects at most 2 arguments")
+        n = _number("runs", args[0], 1, MAX_RUNS) if args else 1
+        if len(args) > 1:
+            _number("warmup", args[1], 0, MAX_WARMUP)
         if self._input is None:
             raise _Reject("no input loaded")
         ids = self._input
         fn = self.logits_fn or (lambda t, s: default_logits(t, self.classes))
         logits = [int(v) for v in fn(ids, segment_ids_for(ids))]
         cycles = 100000 + self.cycles_per_token * int(np.count_nonzero(ids))
-        out = [f"m-run-{i}-cycles={cycles + (i % 3)}" for i in range(n)]
-        out += ["m-logits=" + ",".join(str(v) for v in logits),
+        out = [f"m-run-{i}-cycles={cycles + (i % 3)}" for i in range(min(n, RUNS_REPORTED))]
+        self._results_line = "m-results-[" + ",".join(f"{v:.6f}" for v in _softmax(logits)) + "]"
+        out += [self._results_line, "m-logits=" + ",".join(str(v) for v in logits),
                 f"m-crc-input={crc32_hex(ids.tobytes())}",
                 f"m-crc-output={crc32_hex(np.asarray(logits, dtype=np.int8).tobytes())}"]
         return out
+
+    def _results(self) -> list[str]:
+        if not self._results_line:
+            raise _Reject("no results: run infer first")
+        return [self._results_line]
+
+    def _db(self, args: list[str]) -> list[str]:
+        """`db load <bytes>`, `db <hex>`, `db print`, as firmware/src/mlperf_commands.cc answers them."""
+        if not args:
+            raise _Reject("db expects a subcommand: load <bytes>, print, or hex digits")
+        if args[0] == "print":
+            return []
+        if args[0] == "load":
+            self._input, self._db_expected, self._db_bytes = None, 0, b""
+            n = _number("byte count", args[1] if len(args) > 1 else "", 2, 2 * self.seq_len)
+            if n % 2:
+                raise _Reject("byte count must be even (16-bit token ids)")
+            self._db_expected = n
+            return [f"m-[Expecting {n} bytes]"]
+        if not self._db_expected:
+            raise _Reject("db: no load in progress (send 'db load <bytes>' first)")
+        self._db_bytes += bytes.fromhex(args[0])
+        if len(self._db_bytes) < self._db_expected:
+            return []
+        ids = np.frombuffer(self._db_bytes, dtype="<u2")
+        self._db_expected = 0
+        return ["m-load-done"] + self._load([str(len(ids)), "".join(f"{t:04x}" for t in ids)])
 
     def _profile(self) -> list[str]:
         if not self.profiling:
@@ -249,6 +288,17 @@ class FakeBoard(LoopbackServer):
                ("SOFTMAX", 35000), ("BATCH_MATMUL", 40000), ("FULLY_CONNECTED", 12000)]
         return [f"m-op-{i}={n},{c}" for i, (n, c) in enumerate(ops)] + [
             f"m-op-total={sum(c for _, c in ops)}"]
+
+
+RUNS_REPORTED = 100  # the firmware reports the cycles of the first 100 measured runs
+FIRMWARE_VERSION = "EmbBERT-Q firmware protocol 2"
+
+
+def _softmax(logits) -> np.ndarray:
+    """The stand-in's `m-results-[...]`: softmax of the int8 logits (output scale 1/16, zero point 0)."""
+    v = np.asarray(logits, dtype=np.float64) / 16
+    e = np.exp(v - v.max())
+    return e / e.sum()
 
 
 class _Reject(Exception):

@@ -14,6 +14,7 @@ connection before it starts the CPU (`wait=on`), so nothing the board prints at 
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 
@@ -30,6 +31,22 @@ QEMU = os.environ.get("QEMU", "qemu-system-arm")
 def qemu_available():
     """True when the QEMU binary is on PATH."""
     return shutil.which(QEMU) is not None
+
+
+def exit_reason(proc, log_path=None) -> str | None:
+    """None while `proc` (QEMU) runs; once it has exited, one line naming how, and where its log is."""
+    status = None if proc is None else proc.poll()
+    if status is None:
+        return None
+    if status < 0:
+        try:
+            how = f"was killed by signal {signal.Signals(-status).name}"
+        except ValueError:
+            how = f"was killed by signal {-status}"
+    else:
+        how = f"exited with status {status}" + (" (the firmware's semihosting exit: a fault or a halt)"
+                                                 if status == 1 else "")
+    return f"QEMU {how}" + (f"; its log: {log_path}" if log_path else "")
 
 
 def qemu_command(elf, board, chardev_fd=None, icount_shift=0):
@@ -88,6 +105,14 @@ class QemuBoard:
     def wait(self, timeout=None):
         """Waits for QEMU to exit; returns its exit status (the firmware's semihosting status)."""
         return self.proc.wait(timeout=timeout)
+
+    @property
+    def exit_status(self):
+        return None if self.proc is None else self.proc.poll()
+
+    def exit_reason(self) -> str | None:
+        """None while QEMU runs; else how it ended (status or signal) and its log path."""
+        return exit_reason(self.proc, self.log_path)
 
     def stop(self, timeout=5):
         """Terminates QEMU if it still runs."""

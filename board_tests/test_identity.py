@@ -38,7 +38,7 @@ def test_model_shape_matches(board_info, model, run_report):
             "model_bytes": len(model.tflite_bytes)}
     run_report.setdefault("identity", {}).update({f"board_{k}": v for k, v in got.items()})
     assert got == want
-    assert int(board_info["protocol"]) == 1
+    assert int(board_info["protocol"]) == 2
 
 
 def test_golden_vectors_reproduced(board, board_info, model, run_report):

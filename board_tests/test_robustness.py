@@ -26,8 +26,10 @@ def test_malformed_and_out_of_range_inputs_get_errors(board, board_info, probe_i
         assert err.value.message == message, f"reply to {cmd[:40]!r}"
         answered.append(f"{cmd[:24]!r}: {err.value.message[:60]}")
         assert board.name() == "embbert-q", f"board stopped answering after {cmd[:40]!r}"
-    # a rejected load leaves the previous input in place
-    assert board.infer().crc_input == crc
+    # a rejected load leaves no input: the board never scores a stale one
+    with pytest.raises(BoardErrorReply, match="no input loaded"):
+        board.infer()
+    assert board.load(probe_ids)[1] == crc
     _record(run_report, "malformed inputs", f"{len(answered)} rejected with e-[...], board kept serving")
 
 

@@ -26,6 +26,7 @@ from board_tests.protocol import (
     RETRYABLE,
     BoardDisconnected,
     BoardErrorReply,
+    BoardGone,
     BoardHardFault,
     BoardRebooted,
     BoardTimeout,
@@ -48,6 +49,9 @@ class Transport:
         write_chunk: write at most this many bytes at once (0: all), pausing `write_pause` between chunks,
             for UARTs without flow control.
         log: called with each line sent (`>`) or received (`<`), e.g. to keep a transcript.
+        gone: returns None while the board can still answer, else why it never will (e.g. QEMU's exit
+            status); checked while waiting, so that a dead emulator ends a command at once (`BoardGone`).
+            The default reports a device path that does not exist.
 
     `after_send`, when set, is called with each command right after it was written (before its reply is
     read): tests use it to cut the link at a chosen point of an exchange.
@@ -64,6 +68,7 @@ class Transport:
         write_chunk: int = 0,
         write_pause: float = 0.0,
         log: Callable[[str, str], None] | None = None,
+        gone: Callable[[], str | None] | None = None,
     ):
         self.url = url
         self.baud = baud
@@ -80,12 +85,19 @@ class Transport:
         self._dirty = True  # resynchronise before the next command
         self.garbage: list[str] = []  # lines dropped as garbage, for the report
         self.stats = {"reconnects": 0, "resyncs": 0, "retries": 0, "timeouts": 0, "garbage_lines": 0}
+        self._gone = gone or (lambda: protocol.device_path_missing(url))
+
+    def _check_gone(self) -> None:
+        reason = self._gone()
+        if reason:
+            raise BoardGone(reason)
 
     # -- link ---------------------------------------------------------------------------------------
     def open(self):
         deadline = time.monotonic() + self.reconnect_timeout
         last: Exception | None = None
         while True:
+            self._check_gone()
             try:
                 self._ser = serial.serial_for_url(self.url, baudrate=self.baud, timeout=0.05, write_timeout=5.0)
                 self._buf.clear()
@@ -143,6 +155,7 @@ class Transport:
         """Read whatever arrives before `until` (monotonic). True if anything came."""
         if self._ser is None:
             raise BoardDisconnected("link is closed")
+        self._check_gone()
         left = until - time.monotonic()
         if left <= 0:
             return False
@@ -153,6 +166,7 @@ class Transport:
                 self._set_timeout(0)
                 data += self._ser.read(65536)
         except (serial.SerialException, OSError) as e:
+            self._check_gone()
             raise BoardDisconnected(f"read from {self.url} failed: {e}") from e
         if data:
             self._buf += data

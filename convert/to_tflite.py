@@ -12,6 +12,7 @@ on each board. Exit status: 0 done, 2 bad input, 3 the model does not fit a boar
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -77,17 +78,38 @@ def parse_args(argv=None):
 def _prepare_out(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        sweep_stale_staging(folder)
         with tempfile.NamedTemporaryFile(dir=folder):
             pass
     except OSError as error:
         raise UsageError(f"output folder {folder} is not writable: {error.strerror or error}") from error
 
 
+def shipped_checkpoints() -> list[str]:
+    """The checkpoints under checkpoints/ that --checkpoint accepts by name."""
+    from keras_models.paths import CHECKPOINTS_DIR
+
+    return sorted(p.name for p in CHECKPOINTS_DIR.iterdir() if (p / "checkpoint.json").is_file())
+
+
+def checkpoint_folder(name: str) -> Path:
+    """The folder of `--checkpoint name`: a path, or a shipped checkpoint's name; UsageError otherwise."""
+    from keras_models.paths import CHECKPOINTS_DIR
+
+    folder = Path(name)
+    if not folder.exists() and "/" not in name and (CHECKPOINTS_DIR / name).exists():
+        folder = CHECKPOINTS_DIR / name
+    if not (folder / "checkpoint.json").is_file():
+        raise UsageError(f"no checkpoint {name!r} (no checkpoint.json there): give a checkpoint folder or one "
+                         f"of the shipped checkpoints: {', '.join(shipped_checkpoints())}")
+    return folder
+
+
 def _load_source(args):
     """Returns (checkpoint info, QAT model, float model or None, trained flag)."""
     from keras_models.checkpoint import CheckpointInfo, load_float_model, load_qat_model, resize_model
     from keras_models.config import get_preset
-    from keras_models.paths import CHECKPOINTS_DIR, TOKENIZER_PATH
+    from keras_models.paths import TOKENIZER_PATH
     from keras_models.tasks import get_task
 
     if args.preset:
@@ -95,10 +117,7 @@ def _load_source(args):
         task = get_task(args.task)
         info = CheckpointInfo(Path(f"untrained-{args.preset}"), config, task, [], 0, str(TOKENIZER_PATH), {}, [])
         return info, None, None, False
-    folder = Path(args.checkpoint)
-    if not folder.exists() and "/" not in args.checkpoint and (CHECKPOINTS_DIR / args.checkpoint).exists():
-        folder = CHECKPOINTS_DIR / args.checkpoint
-    info = CheckpointInfo.load(folder)
+    info = CheckpointInfo.load(checkpoint_folder(args.checkpoint))
     info.check_scored_on(args.eval_split)
     seq_len = args.seq_len or info.config.seq_len
     if seq_len > info.config.seq_len:
@@ -137,6 +156,8 @@ def convert(args) -> int:
         raise UsageError("--calibration-samples must be at least 1")
     if args.row_chunks not in ("auto", "off") and args.row_chunks not in [str(n) for n in range(11)]:
         raise UsageError(f"--row-chunks must be auto, off or 0 to 10, not {args.row_chunks!r}")
+    if not args.preset:
+        checkpoint_folder(args.checkpoint)
     _prepare_out(args.out)
 
     from tqdm import tqdm
@@ -187,6 +208,19 @@ def convert(args) -> int:
               f"outputs equal bit for bit on {len(checked)} inputs")
     summary = summarize(model_bytes)
     output = summary.outputs[0]
+    example = (val_ids[0], val_segments[0])
+    arena_host, arena_device = device_arena_estimate(model_bytes, example)
+    arena = firmware_arena_bytes(arena_host, arena_device, scratch_beyond_plan(model_bytes, planned_bytes),
+                                 planned_bytes is not None)
+    from convert.tokenizer_tables import build_tables
+
+    tokenizer_tables = build_tables(info.tokenizer_path)
+    fits = [fit(board, len(model_bytes), arena, tokenizer_tables.total_bytes) for board in BOARDS.values()]
+    too_small = [f for f in fits if f.board.name in args.board and not f.fits]
+    if too_small:  # before anything is written: the output folder keeps what it held
+        for f in too_small:
+            print(f"error: {_does_not_fit(f)}; nothing written to {args.out}", file=sys.stderr)
+        return 3
     host = HostModel(model_bytes)
     int8_logits = host.run_batch(val_ids, val_segments, progress=lambda rows: tqdm(rows, desc="host TFLM", unit="ex"))
     dequantized = (int8_logits.astype(np.float32) - output.zero_point) * output.scale
@@ -205,14 +239,6 @@ def convert(args) -> int:
         "trained": trained,
     }
 
-    example = (val_ids[0], val_segments[0])
-    arena_host, arena_device = device_arena_estimate(model_bytes, example)
-    arena = firmware_arena_bytes(arena_host, arena_device, scratch_beyond_plan(model_bytes, planned_bytes),
-                                 planned_bytes is not None)
-    from convert.tokenizer_tables import build_tables
-
-    tokenizer_tables = build_tables(info.tokenizer_path)
-    fits = [fit(board, len(model_bytes), arena, tokenizer_tables.total_bytes) for board in BOARDS.values()]
     golden = _golden_vectors(host, val, val_ids, val_segments, info.config.vocab_size, model_hash(model_bytes))
 
     settings = {
@@ -253,14 +279,14 @@ def convert(args) -> int:
 
     _print_summary(args.out, summary, model_bytes, (arena_host, arena), evaluation, fits, trained,
                    time.time() - started, tokenizer_tables.total_bytes)
-    too_small = [f for f in fits if f.board.name in args.board and not f.fits]
-    for f in too_small:
-        short = [f"{what} {need / KB:.1f} KB needed, {have / KB:.0f} KB available"
-                 for what, need, have in (("flash", f.flash_needed, f.board.flash), ("RAM", f.ram_needed, f.board.ram))
-                 if need > have]
-        print(f"error: the model does not fit {f.board.name}: {'; '.join(short)}; try a shorter --seq-len",
-              file=sys.stderr)
-    return 3 if too_small else 0
+    return 0
+
+
+def _does_not_fit(f) -> str:
+    short = [f"{what} {need / KB:.1f} KB needed, {have / KB:.0f} KB available"
+             for what, need, have in (("flash", f.flash_needed, f.board.flash), ("RAM", f.ram_needed, f.board.ram))
+             if need > have]
+    return f"the model does not fit {f.board.name}: {'; '.join(short)}; try a shorter --seq-len"
 
 
 def _untrained_models(config, num_outputs):
@@ -302,11 +328,36 @@ def _golden_vectors(host, val, ids, segments, vocab_size, hash_hex):
     return {"model_hash": hash_hex, "seq_len": int(len(ids[0])), "vectors": vectors}
 
 
+STAGING_PREFIX = ".staging-"
+
+
+def sweep_stale_staging(out: Path) -> list[Path]:
+    """Removes the staging folders (`.staging-<pid>-*`) that conversions killed mid-write left in `out`."""
+    removed = []
+    for path in Path(out).glob(f"{STAGING_PREFIX}*"):
+        pid = path.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if path.is_dir() and not (pid.isdigit() and _process_alive(int(pid))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _write_outputs(out, model_bytes, ops, settings, label_names, golden, model_info, memory, fits, tokenizer_tables):
     from convert import c_sources, reports
     from convert.tokenizer_tables import tokenizer_source
 
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    sweep_stale_staging(out)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out))
     try:
         (staging / "model.tflite").write_bytes(model_bytes)
         c_sources.write_sources(staging, model_bytes, ops, settings, label_names, f"{model_info['checkpoint']}")

@@ -9,7 +9,12 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+from keras_models.native_stderr import silenced  # noqa: E402
+
+with silenced():
+    import tensorflow as tf
+    import tf_keras as keras
+
+    tf.config.list_physical_devices()  # probes the devices now, while their chatter is silenced
 
 __all__ = ["keras", "tf"]

@@ -11,6 +11,7 @@ from board_tests.client import (
     BoardClient,
     BoardDisconnected,
     BoardErrorReply,
+    BoardGone,
     BoardHardFault,
     BoardTimeout,
     encode_load,
@@ -76,11 +77,12 @@ def test_error_reply_is_typed_and_board_keeps_serving(client, fake):
     assert client.stats["retries"] == 0  # a real answer is never retried
 
 
-def test_rejected_load_keeps_previous_input(client, fake):
-    _, crc = client.load(IDS)
+def test_rejected_load_leaves_no_input(client, fake):
+    client.load(IDS)
     with pytest.raises(BoardErrorReply, match=r"token id 9000 at position 1 out of range"):
         client.load([2, 9000, 4])
-    assert client.infer().crc_input == crc
+    with pytest.raises(BoardErrorReply, match="no input loaded"):
+        client.infer()
 
 
 def test_overlong_line_is_rejected_and_board_stays_up(client):
@@ -205,6 +207,32 @@ def test_link_proxy_relays_freezes_and_cuts(fake):
             proxy.drop()
             time.sleep(0.1)
             assert client.name() == "embbert-q" and client.stats["reconnects"] == 1
+
+
+def test_missing_device_path_fails_at_once_saying_what_to_check():
+    c = BoardClient("/dev/ttyACM9", reconnect_timeout=10.0)
+    t0 = time.monotonic()
+    with pytest.raises(BoardGone) as e:
+        c.open()
+    assert time.monotonic() - t0 < 1
+    assert str(e.value) == ("/dev/ttyACM9 does not exist: check that the board is plugged in with a data (not "
+                            "charge-only) USB cable, which port it got (ls /dev/ttyACM* /dev/ttyUSB*), and that "
+                            "you may open it (group dialout)")
+
+
+def test_a_board_that_is_gone_ends_a_command_at_once(fake):
+    """Once `gone` says why (QEMU exited), a command stops waiting and retrying, and says why."""
+    reason = []
+    c = BoardClient(fake.url, timeout=30.0, retries=5, reconnect_timeout=30.0,
+                    gone=lambda: reason[0] if reason else None)
+    with c:
+        assert c.name() == "embbert-q"
+        fake.stop()
+        reason.append("QEMU was killed by signal SIGKILL; its log: reports/qemu-qemu.log")
+        t0 = time.monotonic()
+        with pytest.raises(BoardGone, match=r"^QEMU was killed by signal SIGKILL; its log: reports/qemu-qemu.log$"):
+            c.name()
+        assert time.monotonic() - t0 < 1
 
 
 def test_hard_fault_is_reported_at_once_and_not_retried(client, fake):

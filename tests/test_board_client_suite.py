@@ -90,3 +90,70 @@ def test_board_suite_on_qemu(small_model, tmp_path, kernels):
         assert rep["accuracy"]["agreement"]["bit_exact"] == LIMIT
         assert rep["identity"]["golden_bit_exact"] == rep["identity"]["golden_vectors"]
     assert rep["memory"]["static_ram_elf"] == rep["memory"]["static_ram"]
+
+
+def test_missing_device_path_ends_the_suite_once_with_what_to_check(tmp_path):
+    rc, out = _run_suite("/dev/ttyACM9", REPO / "build" / "model", tmp_path, timeout=300)
+    assert rc == 3, out[-3000:]
+    assert out.count("/dev/ttyACM9 does not exist: check that the board is plugged in") == 1, out[-3000:]
+
+
+def _children(pid):
+    found = []
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_qemu_killed_mid_run_stops_the_suite_in_seconds_naming_the_cause(small_model, tmp_path):
+    """The suite's verdict (the failed test naming the signal and QEMU's log, then the stop) is out within
+    10 s of the kill; the interpreter's own shutdown (TensorFlow loaded) may take a few seconds more."""
+    import signal
+    import threading
+    import time
+
+    cmd = [PY, "-u", "-m", "pytest", str(REPO / "board_tests"), "--port", "qemu", "--model-dir", str(small_model),
+           "--dataset", "snips", "--limit", "200", "--report-dir", str(tmp_path), "-q", "-p", "no:cacheprovider"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    lines = []  # (monotonic time, line)
+    reader = threading.Thread(target=lambda: lines.extend((time.monotonic(), x) for x in proc.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 900
+        qemu_pid = None
+        while qemu_pid is None and time.monotonic() < deadline and proc.poll() is None:
+            serial_log = tmp_path / "serial.log"
+            if serial_log.exists() and "test_accuracy" in serial_log.read_text():
+                qemu_pid = next((c for c in _children(proc.pid)
+                                 if "qemu-system-arm" in pathlib.Path(f"/proc/{c}/cmdline").read_text()), None)
+            time.sleep(0.2)
+        assert qemu_pid is not None, "the suite never reached test_accuracy on QEMU"
+        time.sleep(1.0)
+        os.kill(qemu_pid, signal.SIGKILL)
+        killed = time.monotonic()
+        proc.wait(timeout=120)
+        reader.join(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = "".join(x for _, x in lines)
+    assert proc.returncode != 0
+    log = _shown_log(tmp_path)
+    assert f"board gone: QEMU was killed by signal SIGKILL; its log: {log}" in out, out[-3000:]
+    stopped = next(t for t, x in lines if "Interrupted: the board is gone, stopping" in x)
+    assert stopped - killed < 10, stopped - killed
+    assert out.count("Traceback") == 0 and out.count("BoardTimeout") == 0, out[-3000:]
+
+
+def _shown_log(report_dir):
+    path = pathlib.Path(report_dir) / "qemu-qemu.log"
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)

@@ -194,18 +194,59 @@ def _error_of(capsys, argv):
     return status, err.strip().splitlines()[-1]  # after the progress bars
 
 
-def test_board_that_is_too_small_fails_with_a_clear_message(tiny_checkpoint, tmp_path, capsys, monkeypatch):
+def test_board_that_is_too_small_fails_before_anything_is_written(tiny_checkpoint, tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(BOARDS, "qemu_stm32", Board("qemu_stm32", "shrunk", 10**6, 8 * 1024, 1000, 1000))
+    (tmp_path / "model.tflite").write_bytes(b"the model that was there")
     status, err = _error_of(capsys, ["--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path),
                                      "--eval-samples", "4", "--board", "qemu_stm32"])
     assert status == 3
     assert err.startswith("error: the model does not fit qemu_stm32: RAM ") and "flash" not in err
+    assert err.endswith(f"; nothing written to {tmp_path}")
+    assert [p.name for p in tmp_path.iterdir()] == ["model.tflite"]
+    assert (tmp_path / "model.tflite").read_bytes() == b"the model that was there"
+
+
+def test_stale_staging_folders_of_killed_conversions_are_swept(tmp_path):
+    import os
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f".staging-{dead.pid}-abc"
+    live = tmp_path / f".staging-{os.getpid()}-def"
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / "model.tflite").write_bytes(b"x")
+    assert to_tflite.sweep_stale_staging(tmp_path) == [stale]
+    assert not stale.exists() and live.exists()
+
+
+def test_unknown_checkpoint_lists_the_shipped_ones(tmp_path, capsys):
+    status, err = _error_of(capsys, ["--checkpoint", "nosuch", "--out", str(tmp_path)])
+    assert status == 2
+    shipped = to_tflite.shipped_checkpoints()
+    assert "snips" in shipped and "emotion" in shipped
+    assert err == ("error: no checkpoint 'nosuch' (no checkpoint.json there): give a checkpoint folder or one of "
+                   f"the shipped checkpoints: {', '.join(shipped)}")
+
+
+def test_no_library_noise_before_the_converters_own_output(tmp_path):
+    """TensorFlow loads (and probes for CUDA) before this error: its chatter must not come first."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "convert/to_tflite.py", "--checkpoint", "snips", "--seq-len", "4096",
+                        "--out", str(tmp_path)], cwd=to_tflite.Path(to_tflite.__file__).parents[1],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert r.stderr.splitlines()[0] == "error: --seq-len 4096 exceeds the checkpoint's trained sequence length 64"
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--checkpoint", "/nonexistent/ckpt"], "error: no checkpoint at /nonexistent/ckpt"),
+        (["--checkpoint", "/nonexistent/ckpt"], "error: no checkpoint '/nonexistent/ckpt' (no checkpoint.json there)"),
         (["--preset", "huge"], "error: unknown preset 'huge'"),
         (["--preset", "tiny", "--task", "nosuchtask"], "error: unknown task 'nosuchtask'"),
     ],

@@ -1,5 +1,5 @@
 """The fake board answers bad commands with the firmware's own messages, and those messages are the ones
-`firmware/src/app.cc` prints: each is made of the firmware's string literals, numbers and the command's words."""
+`firmware/src/app.cc` and the files it dispatches to print: each is made of the firmware's string literals, numbers and the command's words."""
 
 import ast
 import functools
@@ -53,13 +53,14 @@ def test_literal_extraction_and_composition():
 
 @pytest.fixture(scope="module")
 def firmware_literals() -> set[str]:
-    return c_string_literals((FIRMWARE / "src" / "app.cc").read_text())
+    sources = ("app.cc", "command_args.cc", "mlperf_commands.cc")
+    return set().union(*(c_string_literals((FIRMWARE / "src" / name).read_text()) for name in sources))
 
 
 @pytest.mark.parametrize("command,message", bad_commands(L, V), ids=lambda v: repr(v)[:24])
 def test_bad_command_messages_are_the_firmwares(command, message, firmware_literals):
     words = [w[:24] for w in command.split()]
-    assert composable(message, firmware_literals, words), f"{message!r} is not printed by firmware/src/app.cc"
+    assert composable(message, firmware_literals, words), f"{message!r} is not printed by the firmware"
 
 
 def test_fake_board_answers_bad_commands_like_the_firmware():

@@ -1,5 +1,6 @@
 """The firmware's pinned third-party sources (firmware/deps.lock) and its host-side tools, without a toolchain."""
 
+import os
 import pathlib
 import re
 import subprocess
@@ -9,7 +10,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FIRMWARE = REPO / "firmware"
-from board_tests import qemu
+from board_tests import firmware_build, qemu
 
 
 def lock_entries():
@@ -33,11 +34,10 @@ def test_lock_file_is_well_formed():
 
 
 def tflm_tree():
+    """The pinned TFLM tree in the cache, fetched (`make -C firmware deps`) when it is missing."""
+    firmware_build.require_toolchain_and_deps("qemu")
     out = subprocess.run(["make", "-s", "-C", str(FIRMWARE), "print-tflm"], capture_output=True, text=True)
-    tree = pathlib.Path(out.stdout.strip()) if out.returncode == 0 else None
-    if tree is None or not (tree / ".deps-ok").exists():
-        pytest.skip("firmware dependency cache missing (make -C firmware deps)")
-    return tree
+    return pathlib.Path(out.stdout.strip())
 
 
 def test_lock_pins_what_the_pinned_tflm_pins():
@@ -96,6 +96,40 @@ def test_size_script_fails_when_the_image_does_not_fit(tmp_path):
     assert re.search(r"arena\s+262144", ok.stdout)
     too_small = run(256 * 1024)
     assert too_small.returncode == 1 and "do not fit" in too_small.stderr
+
+
+def _fake_bin(folder, **scripts):
+    folder.mkdir()
+    for name, body in scripts.items():
+        (folder / name).write_text(f"#!/bin/sh\n{body}\n")
+        (folder / name).chmod(0o755)
+    return folder
+
+
+def test_deps_before_the_python_environment_says_the_exact_command(tmp_path):
+    """TFLM's make imports numpy and PIL: without a venv that has them, `deps` stops before fetching anything."""
+    fake = _fake_bin(tmp_path / "bin", python3="exit 1")
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "FW_CACHE": str(tmp_path / "cache")}
+    r = subprocess.run(["make", "-C", str(FIRMWARE), "deps", "PY_BIN="], capture_output=True, text=True, env=env,
+                       timeout=60)
+    assert r.returncode != 0
+    assert (f"firmware: TFLM's build needs python3 with numpy and Pillow, and there is no project venv yet: run "
+            f"'make -C {REPO} setup' (creates .venv), then 'make -C firmware deps' again") in r.stderr
+    assert not (tmp_path / "cache").exists()
+
+
+def test_ci_fails_when_the_system_packages_cannot_be_installed(tmp_path):
+    """.ci/run as root on a machine without the ARM toolchain, where apt-get fails: CI stops, it does not skip."""
+    if os.getuid() != 0:
+        pytest.skip("the install step runs only as root")
+    tools = {name: f'exec /usr/bin/{name} "$@"' for name in ("dirname", "id")}
+    fake = _fake_bin(tmp_path / "bin", **{"apt-get": "echo 'E: Unable to locate package' >&2; exit 100"}, **tools)
+    r = subprocess.run(["/bin/bash", str(REPO / ".ci" / "run")], capture_output=True, text=True, timeout=60,
+                       env={"PATH": str(fake), "HOME": str(tmp_path)})
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.stderr.strip().splitlines()[-1] == ("ci: could not install gcc-arm-none-eabi libnewlib-arm-none-eabi "
+                                                 "libstdc++-arm-none-eabi-newlib qemu-system-arm git: the firmware "
+                                                 "tests cannot run")
 
 
 def resolver_methods_by_op(header: str) -> dict[str, set[str]]:

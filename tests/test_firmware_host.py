@@ -83,6 +83,7 @@ uint32_t set_input(const uint16_t* ids, int n) {
   return prepare_input();
 }
 bool has_input() { return g_loaded; }
+void clear_input() { g_loaded = false; }
 uint32_t prepare_input() { return crc32(g_ids, sizeof(g_ids)); }
 bool invoke() { return true; }
 const int8_t* logits() { return kLogits; }
@@ -117,8 +118,8 @@ def firmware_core(tmp_path_factory):
     write_tokenizer_source(folder, TOKENIZER_PATH)
     tokenizer = [SRC / f"{name}.cc" for name in ("text_command", "text_tokenizer", "text_normalizer", "bpe_merge",
                                                  "utf8_decoder", "token_packer")]
-    sources = [SRC / "app.cc", SRC / "serial_out.cc", SRC / "crc32.cc", SRC / "profiler.cc", folder / "harness.cc",
-               *tokenizer, folder / "tokenizer_data.cc"]
+    sources = [SRC / "app.cc", SRC / "command_args.cc", SRC / "mlperf_commands.cc", SRC / "serial_out.cc",
+               SRC / "crc32.cc", SRC / "profiler.cc", folder / "harness.cc", *tokenizer, folder / "tokenizer_data.cc"]
     exe = folder / "core"
     build = subprocess.run(["g++", "-std=c++17", "-O1", "-Wall", "-Wextra", "-Werror", "-I", str(SRC), "-I", str(folder),
                             *map(str, sources), "-o", str(exe)], capture_output=True, text=True)
@@ -147,8 +148,8 @@ def test_boot_banner_and_commands(firmware_core):
     replies, status = talk(firmware_core, ["name", "", "info", encode_load(ids), "infer 3 2", "mem"])
     assert status == 0
     boot, name, empty, info, load, infer, mem = replies
-    assert boot == ["m-boot-host"] and name == ["m-name-[embbert-q]"] and empty == []
-    assert info[:2] == ["m-info-protocol=1", "m-info-board=host"] and "m-info-model_hash=0badf00d" in info
+    assert boot == ["m-boot-host"] and name == ["m-name-dut-[embbert-q]"] and empty == []
+    assert info[:2] == ["m-info-protocol=2", "m-info-board=host"] and "m-info-model_hash=0badf00d" in info
     assert f"m-info-seq_len={L}" in info and f"m-info-vocab={V}" in info and f"m-info-classes={C}" in info
     assert parse_load(load) == (4, input_crc(ids, L))
     res = parse_infer(infer, runs=3)  # checks that every run is there and the logits match their CRC
@@ -169,20 +170,20 @@ def test_crc32_is_zlibs_on_the_longest_input(firmware_core):
 def test_bad_commands_get_the_shared_messages(firmware_core, command, message):
     (_, load, reply, name), status = talk(firmware_core, ["load 1 0002", command, "name"])
     assert reply == [f"e-[{message}]"]
-    assert name == ["m-name-[embbert-q]"] and status == 0
+    assert name == ["m-name-dut-[embbert-q]"] and status == 0
 
 
-def test_rejected_load_keeps_the_previous_input_and_no_input_is_an_error(firmware_core):
-    (_, no_input, load, bad, infer), _ = talk(firmware_core, ["infer 1 0", "load 2 00020005", "load 2 0002ffff",
-                                                              "infer 1 0"])
-    assert no_input == ["e-[no input loaded]"] and bad[0].startswith("e-[token id 65535 at position 1")
-    assert parse_infer(infer, 1).crc_input == parse_load(load)[1] == input_crc([2, 5], L)
+def test_a_rejected_load_leaves_no_input(firmware_core):
+    (_, no_input, load, bad, infer, reload, infer2), _ = talk(
+        firmware_core, ["infer 1 0", "load 2 00020005", "load 2 0002ffff", "infer 1 0", "load 2 00020005", "infer 1 0"])
+    assert no_input == infer == ["e-[no input loaded]"] and bad[0].startswith("e-[token id 65535 at position 1")
+    assert parse_infer(infer2, 1).crc_input == parse_load(reload)[1] == input_crc([2, 5], L)
 
 
 def test_line_of_exactly_the_buffer_is_parsed_one_more_is_too_long(firmware_core):
     fits = "name" + " " * (line_max(L) - 4)
     (_, ok, long), _ = talk(firmware_core, [fits, fits + " "])
-    assert ok == ["m-name-[embbert-q]"] and long == [f"e-[line too long (max {line_max(L)} characters)]"]
+    assert ok == ["m-name-dut-[embbert-q]"] and long == [f"e-[line too long (max {line_max(L)} characters)]"]
 
 
 def test_line_ends_and_tabs_are_not_part_of_commands(firmware_core):
@@ -191,10 +192,10 @@ def test_line_ends_and_tabs_are_not_part_of_commands(firmware_core):
 
 
 def test_model_not_ready_is_reported_once_at_boot_and_for_each_model_command(firmware_core):
-    (boot, name, load, infer, profile), _ = talk(firmware_core, ["name", "load 1 0002", "infer 1 0", "profile"],
+    (boot, name, load, infer, profile), _ = talk(firmware_core, ["name", "load 1 0002", "infer 1 0", "profile-ops"],
                                                  env={"INIT_ERROR": "allocate tensors failed"})
     assert boot == ["m-boot-host", "e-[model not ready: allocate tensors failed]"]
-    assert name == ["m-name-[embbert-q]"]
+    assert name == ["m-name-dut-[embbert-q]"]
     assert load == infer == profile == ["e-[model not ready: allocate tensors failed]"]
 
 
@@ -258,7 +259,7 @@ def test_tokenize_keeps_the_input_and_text_may_be_longer_than_the_line_buffer(fi
 ], ids=lambda v: repr(v)[:24])
 def test_bad_text_gets_its_error_and_the_board_keeps_serving(firmware_core, command, message):
     reply, name = _talk_utf8(firmware_core, [command, "name"])
-    assert reply == [f"e-[{message}]"] and name == ["m-name-[embbert-q]"]
+    assert reply == [f"e-[{message}]"] and name == ["m-name-dut-[embbert-q]"]
 
 
 def test_classify_before_the_model_is_ready_is_an_error(firmware_core):
@@ -268,3 +269,33 @@ def test_classify_before_the_model_is_ready_is_an_error(firmware_core):
     boot, classify, tokenize = run.stdout.decode().split("m-ready\r\n")[:3]
     assert classify == "e-[model not ready: allocate tensors failed]\r\n"
     assert tokenize.startswith("m-tokens=2,")
+def test_mlperf_runner_commands(firmware_core):
+    """The runner's load (`db`, 16-bit little-endian ids in 31-byte chunks), `infer N W` markers, `results`."""
+    ids = [2, 300, 8191, 4] + [0] * (L - 4)
+    data = np.asarray(ids, "<u2").tobytes()
+    chunks = [f"db {data[i:i + 31].hex()}" for i in range(0, len(data), 31)]
+    replies, status = talk(firmware_core, ["profile", "timestamp", f"db load {len(data)}", *chunks, "db print",
+                                           "infer 3 2", "results", "timestamp", "infer 1", "help"])
+    assert status == 0
+    profile, stamp0, expecting, *loads = replies[1:4 + len(chunks)]
+    printed, infer, results, stamp1, infer_default, help_lines = replies[4 + len(chunks):]
+    assert profile == ["m-profile-[EmbBERT-Q firmware protocol 2]", "m-model-[host-test]"]
+    assert stamp0 == ["m-lap-us-0"] and expecting == [f"m-[Expecting {2 * L} bytes]"]
+    assert all(r == [] for r in loads[:-1])
+    assert loads[-1] == ["m-load-done", f"m-load-count={L}", f"m-load-crc={input_crc(ids, L)}"]
+    assert printed[0] == "m-buffer-02-00-2c-01-ff-1f-04-00" and len(printed) == 2 * L // 8
+    want = np.exp(0.1 * np.asarray(LOGITS, float) - 0.1 * max(LOGITS))
+    results_line = "m-results-[" + ",".join(f"{p:.6f}" for p in want / want.sum()) + "]"
+    assert infer[:7] == ["m-warmup-start-2", "m-warmup-done", "m-infer-start-3", "m-lap-us-0",
+                         f"m-lap-us-{3 * 4242}", "m-infer-done", results_line]  # 4242 cycles a run at 1 MHz
+    assert parse_infer(infer, 3).cycles == [4242] * 3 and "m-runs-cycles-total=12726" in infer
+    assert results == [results_line] and stamp1 == [f"m-lap-us-{3 * 4242}"]
+    assert infer_default[0] == "m-warmup-start-10"
+    assert help_lines[0] == "m-help-EmbBERT-Q firmware protocol 2"
+
+
+def test_a_rejected_db_load_leaves_no_input(firmware_core):
+    (_, load, start, bad, infer, results), _ = talk(
+        firmware_core, ["load 1 0002", "db load 4", "db 02zz", "infer 1 0", "results"])
+    assert start == ["m-[Expecting 4 bytes]"] and bad == ["e-[db: bad hex digit at offset 2]"]
+    assert infer == ["e-[no input loaded]"] and results == ["e-[no results: run infer first]"]

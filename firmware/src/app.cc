@@ -4,7 +4,9 @@
 #include <cstring>
 
 #include "board.h"
+#include "command_args.h"
 #include "crc32.h"
+#include "mlperf_commands.h"
 #include "model_runner.h"
 #include "model_settings.h"
 #include "serial_out.h"
@@ -18,12 +20,10 @@
 
 namespace {
 
-constexpr int kProtocolVersion = 1;
+constexpr int kProtocolVersion = 2;
 // Longest command: "load <n> <4n hex digits>".
 constexpr int kLineMax = 32 + 4 * kSeqLen;
 constexpr int kMaxArgs = 4;
-constexpr uint32_t kMaxWarmup = 100;
-constexpr uint32_t kMaxRuns = 1000;
 
 char g_line[kLineMax + 1];
 int g_len = 0;
@@ -33,16 +33,6 @@ int g_bad_char = -1;  // first byte of the command that is not printable ASCII, 
 // --- reply helpers -------------------------------------------------------------------------------
 
 void reply_ready() { out_line("m-", "ready"); }
-
-// An error reply line: error_begin(), the message, error_end(); or reply_error(message).
-void error_begin() { out_str("e-["); }
-void error_end() { out_str("]\r\n"); }
-
-void reply_error(const char* msg) {
-  error_begin();
-  out_str(msg);
-  error_end();
-}
 
 // --- parsing -------------------------------------------------------------------------------------
 
@@ -58,66 +48,6 @@ int split_words(char* line, char* argv[], int max) {
     while (*p != '\0' && *p != ' ' && *p != '\t') ++p;
   }
   return argc;
-}
-
-// Parses a decimal number in [lo, hi]; prints the error and returns false otherwise.
-bool parse_number(const char* what, const char* s, uint32_t lo, uint32_t hi, uint32_t* out) {
-  uint64_t v = 0;
-  int digits = 0;
-  for (const char* p = s; *p != '\0'; ++p, ++digits) {
-    if (*p < '0' || *p > '9' || digits >= 10) {
-      error_begin();
-      out_str("bad number '");
-      out_clipped(s, 16);
-      out_str("' for ");
-      out_str(what);
-      error_end();
-      return false;
-    }
-    v = v * 10 + static_cast<uint32_t>(*p - '0');
-  }
-  if (digits == 0 || v < lo || v > hi) {
-    error_begin();
-    out_str(what);
-    out_str(" ");
-    if (digits == 0) out_str("missing");
-    else out_u64(v);
-    out_str(" out of range ");
-    out_u64(lo);
-    out_str("..");
-    out_u64(hi);
-    error_end();
-    return false;
-  }
-  *out = static_cast<uint32_t>(v);
-  return true;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool arg_count(const char* cmd, int argc, int expected) {
-  if (argc == expected + 1) return true;
-  error_begin();
-  out_str(cmd);
-  out_str(" expects ");
-  out_u64(static_cast<uint64_t>(expected));
-  out_str(expected == 1 ? " argument" : " arguments");
-  error_end();
-  return false;
-}
-
-bool model_ready() {
-  if (runner::init_error() == nullptr) return true;
-  error_begin();
-  out_str("model not ready: ");
-  out_str(runner::init_error());
-  error_end();
-  return false;
 }
 
 // --- commands ------------------------------------------------------------------------------------
@@ -140,8 +70,11 @@ void cmd_info() {
   out_key_u64(p, "arena_used", runner::arena_used());
 }
 
+// Loads token ids; a rejected load leaves the board with no input (it never runs on a stale one).
 void cmd_load(int argc, char* argv[]) {
-  if (!arg_count("load", argc, 2) || !model_ready()) return;
+  if (!model_ready()) return;
+  runner::clear_input();
+  if (!arg_count("load", argc, 2)) return;
   uint32_t n;
   if (!parse_number("count", argv[1], 1, kSeqLen, &n)) return;
   const char* hex = argv[2];
@@ -155,7 +88,6 @@ void cmd_load(int argc, char* argv[]) {
     error_end();
     return;
   }
-  // Validate everything before touching the current input: a rejected load keeps the previous one.
   static uint16_t ids[kSeqLen];
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t id = 0;
@@ -170,18 +102,7 @@ void cmd_load(int argc, char* argv[]) {
       }
       id = (id << 4) | static_cast<uint32_t>(d);
     }
-    if (id >= static_cast<uint32_t>(kVocabSize)) {
-      error_begin();
-      out_str("token id ");
-      out_u64(id);
-      out_str(" at position ");
-      out_u64(i);
-      out_str(" out of range (vocab ");
-      out_u64(kVocabSize);
-      out_str(")");
-      error_end();
-      return;
-    }
+    if (!check_token_id(id, i)) return;
     ids[i] = static_cast<uint16_t>(id);
   }
   const uint32_t crc = runner::set_input(ids, static_cast<int>(n));
@@ -189,36 +110,9 @@ void cmd_load(int argc, char* argv[]) {
   out_key_hex8("m-", "load-crc", crc);
 }
 
-void cmd_infer(int argc, char* argv[]) {
-  if (!arg_count("infer", argc, 2) || !model_ready()) return;
-  uint32_t runs, warmup;
-  if (!parse_number("runs", argv[1], 1, kMaxRuns, &runs)) return;
-  if (!parse_number("warmup", argv[2], 0, kMaxWarmup, &warmup)) return;
-  if (!runner::has_input()) return reply_error("no input loaded");
-  uint32_t input_crc = 0;
-  for (uint32_t i = 0; i < warmup + runs; ++i) {
-    input_crc = runner::prepare_input();
-    board_cycles_reset();
-    const bool ok = runner::invoke();
-    const uint64_t cycles = board_cycles();
-    if (!ok) return reply_error("invoke failed");
-    if (i >= warmup) {
-      out_str("m-run-");
-      out_u64(i - warmup);
-      out_str("-cycles=");
-      out_u64(cycles);
-      out_eol();
-    }
-  }
-  const int8_t* logits = runner::logits();
-  const int n = runner::num_logits();
-  out_i8_list("m-logits=", logits, n);
-  out_key_hex8("m-", "crc-input", input_crc);
-  out_key_hex8("m-", "crc-output", crc32(logits, static_cast<size_t>(n)));
-}
-
-void cmd_profile(int argc) {
-  if (!arg_count("profile", argc, 0) || !model_ready()) return;
+// Runs one inference with the per-op profiler.
+void cmd_profile_ops(int argc) {
+  if (!arg_count("profile-ops", argc, 0) || !model_ready()) return;
 #ifdef TF_LITE_STRIP_ERROR_STRINGS
   // TFLM compiles its per-op profiling hooks out of release builds.
   reply_error("profiling not built in");
@@ -272,28 +166,44 @@ void cmd_fault(int argc) {
   __builtin_trap();
 }
 
+// True when `s` starts with the word `word` (followed by a blank or the end).
+bool starts_with_word(const char* s, const char* word) {
+  const size_t n = std::strlen(word);
+  return std::strncmp(s, word, n) == 0 && (s[n] == ' ' || s[n] == '\t' || s[n] == '\0');
+}
+
+// True for the commands that replace the input (`load`, `db`): rejecting one also drops the input.
+bool is_load_command(const char* line) {
+  while (*line == ' ' || *line == '\t') ++line;
+  return starts_with_word(line, "load") || starts_with_word(line, "db");
+}
+
 void execute(char* line) {
   char* argv[kMaxArgs];
   const int argc = split_words(line, argv, kMaxArgs);
   if (argc == 0) return;  // "%" alone: just m-ready
-  if (argc > kMaxArgs) return reply_error("too many arguments");
+  if (argc > kMaxArgs) {
+    if (is_load_command(argv[0])) runner::clear_input();
+    return reply_error("too many arguments");
+  }
   const char* cmd = argv[0];
   if (std::strcmp(cmd, "name") == 0) {
-    if (arg_count("name", argc, 0)) out_line("m-name-", "[embbert-q]");
+    // The MLPerf Tiny runner's form: m-name-<device>-[<vendor>], device "dut".
+    if (arg_count("name", argc, 0)) out_line("m-name-dut-", "[embbert-q]");
   } else if (std::strcmp(cmd, "info") == 0) {
     if (arg_count("info", argc, 0)) cmd_info();
   } else if (std::strcmp(cmd, "load") == 0) {
     cmd_load(argc, argv);
-  } else if (std::strcmp(cmd, "infer") == 0) {
-    cmd_infer(argc, argv);
-  } else if (std::strcmp(cmd, "profile") == 0) {
-    cmd_profile(argc);
+  } else if (std::strcmp(cmd, "profile-ops") == 0) {
+    cmd_profile_ops(argc);
   } else if (std::strcmp(cmd, "mem") == 0) {
     cmd_mem(argc);
   } else if (std::strcmp(cmd, "fault") == 0) {
     cmd_fault(argc);
   } else if (is_text_command(cmd)) {
     reply_error("missing text: <command> <text>% or <command>-pair <first>|<second>%");
+  } else if (mlperf_command(argc, argv)) {
+    // infer, profile, db, results, timestamp, help: mlperf_commands.cc
   } else {
     error_begin();
     out_str("unknown command '");
@@ -351,6 +261,7 @@ void app_feed(char c) {
     return;
   }
   g_line[g_len] = '\0';
+  if ((g_overflow || g_bad_char >= 0) && is_load_command(g_line)) runner::clear_input();
   if (g_overflow) {
     error_begin();
     out_str("line too long (max ");

@@ -93,6 +93,8 @@ uint32_t set_input(const uint16_t* ids, int n) {
 
 bool has_input() { return g_count > 0; }
 
+void clear_input() { g_count = 0; }
+
 uint32_t prepare_input() {
   int32_t* tok = g_token_tensor->data.i32;
   int32_t* seg = g_segment_tensor != nullptr ? g_segment_tensor->data.i32 : nullptr;

@@ -22,6 +22,9 @@ uint32_t set_input(const uint16_t* ids, int n);
 
 bool has_input();
 
+// Forgets the current input: has_input() is false until the next set_input().
+void clear_input();
+
 // Writes the current input into the input tensors; returns the CRC of the token_ids tensor.
 // Done before every Invoke because TFLM may reuse input tensor memory for later activations.
 uint32_t prepare_input();
