@@ -1,0 +1,58 @@
+// The int8 compute kernels behind the firmware's fast operators (kernels/fast_ops.h). Each is bit-exact
+// with the TFLite Micro reference kernel of the operator that uses it; each has a plain C path and, on
+// cores with the DSP extension (Cortex-M4/M7/M33), an SMLAD path.
+#ifndef EMBBERT_FIRMWARE_KERNELS_EMBBERT_KERNELS_H_
+#define EMBBERT_FIRMWARE_KERNELS_EMBBERT_KERNELS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+// Requantization of an int32 accumulator, as TFLite's MultiplyByQuantizedMultiplier (double rounding),
+// then the output zero point and the activation clamp.
+struct embbert_requant {
+  int32_t multiplier;
+  int32_t shift;  // > 0: left shift
+  int32_t output_offset;
+  int32_t activation_min;
+  int32_t activation_max;
+};
+
+// out[r][c] = requant(sum_k (lhs[r][k] + lhs_offset) * (rhs[c][k] + rhs_offset) + bias[c]) for r < rows,
+// c < cols: `lhs` is rows x depth and `rhs` cols x depth, both row-major (rhs is the transposed right-hand
+// side, as a fully-connected layer's weights or BATCH_MATMUL with adj_y). `bias` may be null; `out` is
+// rows x cols with row stride `out_stride`. `scratch` holds embbert_mat_mult_nt_s8_scratch_bytes(depth)
+// bytes, 4-byte aligned. The arithmetic is the reference's FullyConnected / BatchMatMul, sum for sum.
+void embbert_mat_mult_nt_s8(const int8_t* lhs, const int8_t* rhs, const int32_t* bias, int8_t* out, int rows,
+                            int cols, int depth, int out_stride, int32_t lhs_offset, int32_t rhs_offset,
+                            const embbert_requant& requant, int16_t* scratch);
+
+// Bytes of scratch embbert_mat_mult_nt_s8 needs for a given depth: two lhs rows widened to int16.
+size_t embbert_mat_mult_nt_s8_scratch_bytes(int depth);
+
+// out[i] = table[in[i] + 128] for i < size: any int8 -> int8 function of one element (LOGISTIC, ...).
+void embbert_lut_s8(const int8_t* in, int size, const int8_t* table, int8_t* out);
+
+// Softmax over the last dimension of a rows x depth int8 tensor, the reference's integer softmax with an
+// exp table: exp_table[d] is the reference's exp_on_negative_values() of the rescaled difference -d from
+// the row's maximum (0 where -d < diff_min, those elements are skipped), for d = 0..255. The output is
+// int8 with scale 1/256 and zero point -128, as the reference requires.
+void embbert_softmax_s8(const int8_t* in, int rows, int depth, const int32_t* exp_table, int8_t* out);
+
+// Fills exp_table[0..255] for embbert_softmax_s8 from the reference's SoftmaxParams (diff_min,
+// input_multiplier, input_left_shift): the reference's own exp_on_negative_values() of each difference,
+// 0 where -d < diff_min (the reference skips those elements: they add 0 to the sum and output -128).
+void embbert_softmax_s8_exp_table(int32_t diff_min, int32_t input_multiplier, int32_t input_left_shift,
+                                  int32_t* exp_table);
+
+// Depthwise 1-D convolution (depth multiplier 1, stride 1, no dilation) along time over a
+// [length + taps - 1][channels] input that is already padded: out[t][c] = requant_c(sum_j (in[t + j][c]
+// + input_offset) * filter[j][c] + bias[c]) for t < length, with per-channel multipliers and shifts.
+// `scratch` holds embbert_depthwise_conv_1d_s8_scratch_bytes(taps, channels) bytes, 4-byte aligned.
+void embbert_depthwise_conv_1d_s8(const int8_t* in, const int8_t* filter, const int32_t* bias, int8_t* out,
+                                  int length, int taps, int channels, int32_t input_offset,
+                                  const int32_t* multipliers, const int32_t* shifts, int32_t output_offset,
+                                  int32_t activation_min, int32_t activation_max, int16_t* scratch);
+
+size_t embbert_depthwise_conv_1d_s8_scratch_bytes(int taps, int channels);
+
+#endif  // EMBBERT_FIRMWARE_KERNELS_EMBBERT_KERNELS_H_

@@ -1,0 +1,152 @@
+// Host check of src/kernels/ (their plain C path) against the TFLite Micro reference kernels, on random
+// shapes, values and quantization parameters: every output byte must match. Built and run by
+// tests/test_firmware_kernels.py with the host compiler; prints one line per kernel and exits 1 on a
+// mismatch.
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "embbert_kernels.h"
+#include "requantize.h"
+#include "tensorflow/lite/kernels/internal/common.h"
+#include "tensorflow/lite/kernels/internal/quantization_util.h"
+#include "tensorflow/lite/kernels/internal/reference/integer_ops/fully_connected.h"
+#include "tensorflow/lite/kernels/internal/reference/integer_ops/logistic.h"
+#include "tensorflow/lite/kernels/internal/reference/softmax.h"
+
+namespace {
+
+std::mt19937 rng(1234);
+
+tflite::RuntimeShape Shape(int a, int b) {
+  const int32_t dims[2] = {a, b};
+  return tflite::RuntimeShape(2, dims);
+}
+
+tflite::RuntimeShape Shape(int a) {
+  const int32_t dims[1] = {a};
+  return tflite::RuntimeShape(1, dims);
+}
+
+int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
+
+std::vector<int8_t> RandomInt8(size_t n, int lo = -128, int hi = 127) {
+  std::vector<int8_t> v(n);
+  for (auto& x : v) x = static_cast<int8_t>(Uniform(lo, hi));
+  return v;
+}
+
+// A multiplier and shift as QuantizeMultiplier makes them for a scale in [2^-20, 4).
+void RandomMultiplier(int32_t* multiplier, int* shift) {
+  const double scale = std::ldexp(std::uniform_real_distribution<double>(0.5, 1.0)(rng), Uniform(-19, 2));
+  tflite::QuantizeMultiplier(scale, multiplier, shift);
+}
+
+int CheckRequantize(int trials) {
+  int bad = 0;
+  for (int t = 0; t < trials; ++t) {
+    int32_t m;
+    int s;
+    RandomMultiplier(&m, &s);
+    const int32_t x = std::uniform_int_distribution<int32_t>(-(1 << 22), 1 << 22)(rng) >> Uniform(0, 20);
+    bad += embbert_multiply_by_quantized_multiplier(x, m, s) != tflite::MultiplyByQuantizedMultiplier(x, m, s);
+  }
+  std::printf("requantize: %d values, %d differ\n", trials, bad);
+  return bad;
+}
+
+int CheckMatMult(int trials) {
+  int bad = 0, outputs = 0;
+  for (int t = 0; t < trials; ++t) {
+    const bool big = t % 10 == 0;
+    const int rows = big ? 64 : Uniform(1, 9), cols = big ? 128 : Uniform(1, 9);
+    const int depth = big ? 128 : Uniform(1, 40);
+    const auto lhs = RandomInt8(static_cast<size_t>(rows) * depth);
+    const auto rhs = RandomInt8(static_cast<size_t>(cols) * depth);
+    std::vector<int32_t> bias(cols);
+    for (auto& b : bias) b = Uniform(-20000, 20000);
+    const bool with_bias = t % 3 != 0;
+    tflite::FullyConnectedParams p;
+    p.input_offset = -Uniform(-128, 127);
+    p.weights_offset = t % 2 ? -Uniform(-128, 127) : 0;
+    p.output_offset = Uniform(-128, 127);
+    int shift;
+    RandomMultiplier(&p.output_multiplier, &shift);
+    p.output_shift = shift;
+    p.quantized_activation_min = t % 4 ? -128 : Uniform(-128, 0);
+    p.quantized_activation_max = t % 4 ? 127 : Uniform(0, 127);
+    std::vector<int8_t> want(static_cast<size_t>(rows) * cols), got(want.size());
+    tflite::reference_integer_ops::FullyConnected(
+        p, Shape(rows, depth), lhs.data(), Shape(cols, depth), rhs.data(),
+        Shape(cols), with_bias ? bias.data() : nullptr, Shape(rows, cols),
+        want.data());
+    const embbert_requant q = {p.output_multiplier, p.output_shift, p.output_offset, p.quantized_activation_min,
+                               p.quantized_activation_max};
+    std::vector<int16_t> scratch(embbert_mat_mult_nt_s8_scratch_bytes(depth) / sizeof(int16_t));
+    embbert_mat_mult_nt_s8(lhs.data(), rhs.data(), with_bias ? bias.data() : nullptr, got.data(), rows, cols, depth,
+                           cols, p.input_offset, p.weights_offset, q, scratch.data());
+    for (size_t i = 0; i < want.size(); ++i) bad += want[i] != got[i];
+    outputs += static_cast<int>(want.size());
+  }
+  std::printf("mat_mult_nt: %d products, %d outputs, %d differ\n", trials, outputs, bad);
+  return bad;
+}
+
+int CheckSoftmax(int trials) {
+  int bad = 0, outputs = 0;
+  for (int t = 0; t < trials; ++t) {
+    const int rows = Uniform(1, 6), depth = t % 7 == 0 ? 256 : Uniform(1, 70);
+    const int spread = Uniform(1, 255);
+    const int lo = Uniform(-128, 127 - spread);
+    const auto in = RandomInt8(static_cast<size_t>(rows) * depth, lo, lo + spread);
+    const double input_scale = std::ldexp(std::uniform_real_distribution<double>(0.5, 1.0)(rng), Uniform(-8, 0));
+    tflite::SoftmaxParams p;
+    int left_shift;
+    tflite::PreprocessSoftmaxScaling(1.0, input_scale, 5, &p.input_multiplier, &left_shift);
+    p.input_left_shift = left_shift;
+    p.diff_min = -1 * tflite::CalculateInputRadius(5, left_shift);
+    std::vector<int8_t> want(in.size()), got(in.size());
+    tflite::reference_ops::Softmax(p, Shape(rows, depth), in.data(),
+                                   Shape(rows, depth), want.data());
+    int32_t table[256];
+    embbert_softmax_s8_exp_table(p.diff_min, p.input_multiplier, p.input_left_shift, table);
+    embbert_softmax_s8(in.data(), rows, depth, table, got.data());
+    for (size_t i = 0; i < want.size(); ++i) bad += want[i] != got[i];
+    outputs += static_cast<int>(want.size());
+  }
+  std::printf("softmax: %d tensors, %d outputs, %d differ\n", trials, outputs, bad);
+  return bad;
+}
+
+int CheckLogisticTable(int trials) {
+  int bad = 0, outputs = 0;
+  for (int t = 0; t < trials; ++t) {
+    const int32_t zero_point = Uniform(-128, 127);
+    const double input_scale = std::ldexp(std::uniform_real_distribution<double>(0.5, 1.0)(rng), Uniform(-9, -1));
+    // As tflite::CalculateArithmeticOpDataLogistic does for int8.
+    int left_shift;
+    const double q = std::frexp(input_scale * (1 << 27), &left_shift);
+    const int32_t multiplier = static_cast<int32_t>(tflite::TfLiteRound(q * (1ll << 31)));
+    const int32_t radius = tflite::CalculateInputRadius(4, left_shift, 31);
+    int8_t all[256], table[256];
+    for (int i = 0; i < 256; ++i) all[i] = static_cast<int8_t>(i - 128);
+    tflite::reference_integer_ops::Logistic(zero_point, radius, multiplier, left_shift, 256, all, table);
+    const auto in = RandomInt8(1000);
+    std::vector<int8_t> want(in.size()), got(in.size());
+    tflite::reference_integer_ops::Logistic(zero_point, radius, multiplier, left_shift, 1000, in.data(), want.data());
+    embbert_lut_s8(in.data(), 1000, table, got.data());
+    for (size_t i = 0; i < want.size(); ++i) bad += want[i] != got[i];
+    outputs += 1000;
+  }
+  std::printf("logistic table: %d tensors, %d outputs, %d differ\n", trials, outputs, bad);
+  return bad;
+}
+
+}  // namespace
+
+int main() {
+  const int bad = CheckRequantize(200000) + CheckMatMult(300) + CheckSoftmax(300) + CheckLogisticTable(50);
+  std::printf(bad == 0 ? "kernels: all bit-exact\n" : "kernels: MISMATCH\n");
+  return bad == 0 ? 0 : 1;
+}
