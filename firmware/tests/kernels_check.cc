@@ -11,6 +11,7 @@
 #include "requantize.h"
 #include "tensorflow/lite/kernels/internal/common.h"
 #include "tensorflow/lite/kernels/internal/quantization_util.h"
+#include "tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h"
 #include "tensorflow/lite/kernels/internal/reference/integer_ops/fully_connected.h"
 #include "tensorflow/lite/kernels/internal/reference/integer_ops/logistic.h"
 #include "tensorflow/lite/kernels/internal/reference/softmax.h"
@@ -93,6 +94,51 @@ int CheckMatMult(int trials) {
   return bad;
 }
 
+tflite::RuntimeShape Shape(int a, int b, int c, int d) {
+  const int32_t dims[4] = {a, b, c, d};
+  return tflite::RuntimeShape(4, dims);
+}
+
+int CheckDepthwiseConv1d(int trials) {
+  int bad = 0, outputs = 0;
+  for (int t = 0; t < trials; ++t) {
+    const bool big = t % 10 == 0;
+    const int length = big ? 64 : Uniform(1, 13), taps = big ? 32 : Uniform(1, 9), channels = big ? 128 : Uniform(1, 6);
+    const int in_length = length + taps - 1;
+    const auto in = RandomInt8(static_cast<size_t>(in_length) * channels);
+    const auto filter = RandomInt8(static_cast<size_t>(taps) * channels, -127, 127);
+    std::vector<int32_t> bias(channels), multipliers(channels), shifts(channels);
+    for (int c = 0; c < channels; ++c) {
+      bias[c] = Uniform(-20000, 20000);
+      int shift;
+      RandomMultiplier(&multipliers[c], &shift);
+      shifts[c] = shift;
+    }
+    const bool with_bias = t % 3 != 0;
+    tflite::DepthwiseParams p = {};
+    p.padding_type = tflite::PaddingType::kValid;
+    p.stride_width = p.stride_height = p.dilation_width_factor = p.dilation_height_factor = 1;
+    p.depth_multiplier = 1;
+    p.input_offset = -Uniform(-128, 127);
+    p.output_offset = Uniform(-128, 127);
+    p.quantized_activation_min = -128;
+    p.quantized_activation_max = 127;
+    std::vector<int8_t> want(static_cast<size_t>(length) * channels), got(want.size());
+    tflite::reference_integer_ops::DepthwiseConvPerChannel(
+        p, multipliers.data(), shifts.data(), Shape(1, 1, in_length, channels), in.data(),
+        Shape(1, 1, taps, channels), filter.data(), Shape(channels), with_bias ? bias.data() : nullptr,
+        Shape(1, 1, length, channels), want.data());
+    std::vector<int16_t> scratch(embbert_depthwise_conv_1d_s8_scratch_bytes(length, taps) / sizeof(int16_t));
+    embbert_depthwise_conv_1d_s8(in.data(), filter.data(), with_bias ? bias.data() : nullptr, got.data(), length,
+                                 taps, channels, p.input_offset, multipliers.data(), shifts.data(), p.output_offset,
+                                 -128, 127, scratch.data());
+    for (size_t i = 0; i < want.size(); ++i) bad += want[i] != got[i];
+    outputs += static_cast<int>(want.size());
+  }
+  std::printf("depthwise_conv_1d: %d convolutions, %d outputs, %d differ\n", trials, outputs, bad);
+  return bad;
+}
+
 int CheckSoftmax(int trials) {
   int bad = 0, outputs = 0;
   for (int t = 0; t < trials; ++t) {
@@ -146,7 +192,7 @@ int CheckLogisticTable(int trials) {
 }  // namespace
 
 int main() {
-  const int bad = CheckRequantize(200000) + CheckMatMult(300) + CheckSoftmax(300) + CheckLogisticTable(50);
+  const int bad = CheckRequantize(200000) + CheckMatMult(300) + CheckDepthwiseConv1d(200) + CheckSoftmax(300) + CheckLogisticTable(50);
   std::printf(bad == 0 ? "kernels: all bit-exact\n" : "kernels: MISMATCH\n");
   return bad == 0 ? 0 : 1;
 }

@@ -44,15 +44,17 @@ void embbert_softmax_s8(const int8_t* in, int rows, int depth, const int32_t* ex
 void embbert_softmax_s8_exp_table(int32_t diff_min, int32_t input_multiplier, int32_t input_left_shift,
                                   int32_t* exp_table);
 
-// Depthwise 1-D convolution (depth multiplier 1, stride 1, no dilation) along time over a
-// [length + taps - 1][channels] input that is already padded: out[t][c] = requant_c(sum_j (in[t + j][c]
-// + input_offset) * filter[j][c] + bias[c]) for t < length, with per-channel multipliers and shifts.
-// `scratch` holds embbert_depthwise_conv_1d_s8_scratch_bytes(taps, channels) bytes, 4-byte aligned.
+// Depthwise 1-D convolution (depth multiplier 1, stride 1, no dilation, no padding) along time:
+// out[t][c] = requant_c(sum_j (in[t + j][c] + input_offset) * filter[j][c] + bias[c]) for t < length, with
+// `in` [length + taps - 1][channels], `filter` [taps][channels], per-channel multipliers and shifts (as
+// reference_integer_ops::DepthwiseConvPerChannel on a 1 x width image). `bias` may be null. `scratch`
+// holds embbert_depthwise_conv_1d_s8_scratch_bytes(length, taps) bytes, 4-byte aligned: one channel's
+// input, widened to int16, and its filter taps in pairs.
 void embbert_depthwise_conv_1d_s8(const int8_t* in, const int8_t* filter, const int32_t* bias, int8_t* out,
                                   int length, int taps, int channels, int32_t input_offset,
                                   const int32_t* multipliers, const int32_t* shifts, int32_t output_offset,
                                   int32_t activation_min, int32_t activation_max, int16_t* scratch);
 
-size_t embbert_depthwise_conv_1d_s8_scratch_bytes(int taps, int channels);
+size_t embbert_depthwise_conv_1d_s8_scratch_bytes(int length, int taps);
 
 #endif  // EMBBERT_FIRMWARE_KERNELS_EMBBERT_KERNELS_H_

@@ -15,6 +15,9 @@ TFLMRegistration Register_LOGISTIC();
 TFLMRegistration Register_BATCH_MATMUL();
 // int8 FULLY_CONNECTED with per-tensor int8 weights, the same matrix kernel.
 TFLMRegistration Register_FULLY_CONNECTED();
+// int8 DEPTHWISE_CONV_2D: a 1-D (height 1, stride 1) convolution gets an SMLAD kernel, the rest the
+// reference kernel.
+TFLMRegistration Register_DEPTHWISE_CONV_2D();
 
 // A MicroMutableOpResolver whose Add<Op>() registers the firmware's kernel where it has one: the
 // converter's RegisterModelOps(resolver) calls these names, so the swap needs no change there.
@@ -27,6 +30,7 @@ class FastOpResolver : public tflite::MicroMutableOpResolver<tOpCount> {
   TfLiteStatus AddLogistic() { return Base::AddLogistic(embbert::Register_LOGISTIC()); }
   TfLiteStatus AddBatchMatMul() { return Base::AddBatchMatMul(embbert::Register_BATCH_MATMUL()); }
   TfLiteStatus AddFullyConnected() { return Base::AddFullyConnected(embbert::Register_FULLY_CONNECTED()); }
+  TfLiteStatus AddDepthwiseConv2D() { return Base::AddDepthwiseConv2D(embbert::Register_DEPTHWISE_CONV_2D()); }
 };
 
 }  // namespace embbert
