@@ -12,7 +12,7 @@
 #include "tensorflow/lite/schema/schema_generated.h"
 
 #if defined(EMBBERT_FAST_KERNELS)
-#include "kernels/fast_ops.h"
+#include "fast_ops.h"  // src/kernels/
 #endif
 
 #ifndef ARENA_BYTES

@@ -1,11 +1,13 @@
-// Host check of src/kernels/ (their plain C path) against the TFLite Micro reference kernels, on random
-// shapes, values and quantization parameters: every output byte must match. Built and run by
-// tests/test_firmware_kernels.py with the host compiler; prints one line per kernel and exits 1 on a
-// mismatch.
+// Checks src/kernels/ against the TFLite Micro reference kernels on random shapes, values and
+// quantization parameters: every output byte must match. Built for the host (the kernels' plain C path:
+// kernels_check_host.cc) and for QEMU mps2-an386 (their SMLAD path: kernels_check_board.cc) by
+// tests/test_firmware_kernels.py. No heap: buffers come from a static pool, reset for each trial.
+#include <cmath>
+#include <cstdarg>
 #include <cstdio>
-#include <cstdlib>
 #include <random>
-#include <vector>
+
+#include "kernels_check.h"
 
 #include "embbert_kernels.h"
 #include "requantize.h"
@@ -19,6 +21,40 @@
 namespace {
 
 std::mt19937 rng(1234);
+void (*g_print)(const char*) = nullptr;
+
+void Print(const char* format, ...) {
+  char line[160];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(line, sizeof(line), format, args);
+  va_end(args);
+  g_print(line);
+}
+
+// Bump allocation from a static pool; Reset() frees everything.
+class Pool {
+ public:
+  template <typename T>
+  T* Alloc(size_t n) {
+    used_ = (used_ + 7) & ~static_cast<size_t>(7);
+    if (used_ + n * sizeof(T) > sizeof(storage_)) {
+      Print("kernels_check: pool exhausted\n");
+      return nullptr;
+    }
+    T* p = reinterpret_cast<T*>(storage_ + used_);
+    used_ += n * sizeof(T);
+    for (size_t i = 0; i < n; ++i) p[i] = T();
+    return p;
+  }
+  void Reset() { used_ = 0; }
+
+ private:
+  alignas(8) unsigned char storage_[160 * 1024];
+  size_t used_ = 0;
+};
+
+Pool pool;
 
 tflite::RuntimeShape Shape(int a, int b) {
   const int32_t dims[2] = {a, b};
@@ -32,10 +68,16 @@ tflite::RuntimeShape Shape(int a) {
 
 int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
 
-std::vector<int8_t> RandomInt8(size_t n, int lo = -128, int hi = 127) {
-  std::vector<int8_t> v(n);
-  for (auto& x : v) x = static_cast<int8_t>(Uniform(lo, hi));
+int8_t* RandomInt8(size_t n, int lo = -128, int hi = 127) {
+  int8_t* v = pool.Alloc<int8_t>(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<int8_t>(Uniform(lo, hi));
   return v;
+}
+
+int CountDifferences(const int8_t* want, const int8_t* got, size_t n) {
+  int bad = 0;
+  for (size_t i = 0; i < n; ++i) bad += want[i] != got[i];
+  return bad;
 }
 
 // A multiplier and shift as QuantizeMultiplier makes them for a scale in [2^-20, 4).
@@ -53,20 +95,21 @@ int CheckRequantize(int trials) {
     const int32_t x = std::uniform_int_distribution<int32_t>(-(1 << 22), 1 << 22)(rng) >> Uniform(0, 20);
     bad += embbert_multiply_by_quantized_multiplier(x, m, s) != tflite::MultiplyByQuantizedMultiplier(x, m, s);
   }
-  std::printf("requantize: %d values, %d differ\n", trials, bad);
+  Print("requantize: %d values, %d differ\n", trials, bad);
   return bad;
 }
 
 int CheckMatMult(int trials) {
   int bad = 0, outputs = 0;
   for (int t = 0; t < trials; ++t) {
+    pool.Reset();
     const bool big = t % 10 == 0;
     const int rows = big ? 64 : Uniform(1, 9), cols = big ? 128 : Uniform(1, 9);
     const int depth = big ? 128 : Uniform(1, 40);
     const auto lhs = RandomInt8(static_cast<size_t>(rows) * depth);
     const auto rhs = RandomInt8(static_cast<size_t>(cols) * depth);
-    std::vector<int32_t> bias(cols);
-    for (auto& b : bias) b = Uniform(-20000, 20000);
+    int32_t* bias = pool.Alloc<int32_t>(cols);
+    for (int c = 0; c < cols; ++c) bias[c] = Uniform(-20000, 20000);
     const bool with_bias = t % 3 != 0;
     tflite::FullyConnectedParams p;
     p.input_offset = -Uniform(-128, 127);
@@ -77,20 +120,22 @@ int CheckMatMult(int trials) {
     p.output_shift = shift;
     p.quantized_activation_min = t % 4 ? -128 : Uniform(-128, 0);
     p.quantized_activation_max = t % 4 ? 127 : Uniform(0, 127);
-    std::vector<int8_t> want(static_cast<size_t>(rows) * cols), got(want.size());
+    const size_t n = static_cast<size_t>(rows) * cols;
+    int8_t* want = pool.Alloc<int8_t>(n);
+    int8_t* got = pool.Alloc<int8_t>(n);
     tflite::reference_integer_ops::FullyConnected(
-        p, Shape(rows, depth), lhs.data(), Shape(cols, depth), rhs.data(),
-        Shape(cols), with_bias ? bias.data() : nullptr, Shape(rows, cols),
-        want.data());
+        p, Shape(rows, depth), lhs, Shape(cols, depth), rhs,
+        Shape(cols), with_bias ? bias : nullptr, Shape(rows, cols),
+        want);
     const embbert_requant q = {p.output_multiplier, p.output_shift, p.output_offset, p.quantized_activation_min,
                                p.quantized_activation_max};
-    std::vector<int16_t> scratch(embbert_mat_mult_nt_s8_scratch_bytes(depth) / sizeof(int16_t));
-    embbert_mat_mult_nt_s8(lhs.data(), rhs.data(), with_bias ? bias.data() : nullptr, got.data(), rows, cols, depth,
-                           cols, p.input_offset, p.weights_offset, q, scratch.data());
-    for (size_t i = 0; i < want.size(); ++i) bad += want[i] != got[i];
-    outputs += static_cast<int>(want.size());
+    int16_t* scratch = pool.Alloc<int16_t>(embbert_mat_mult_nt_s8_scratch_bytes(depth) / sizeof(int16_t));
+    embbert_mat_mult_nt_s8(lhs, rhs, with_bias ? bias : nullptr, got, rows, cols, depth,
+                           cols, p.input_offset, p.weights_offset, q, scratch);
+    bad += CountDifferences(want, got, n);
+    outputs += static_cast<int>(n);
   }
-  std::printf("mat_mult_nt: %d products, %d outputs, %d differ\n", trials, outputs, bad);
+  Print("mat_mult_nt: %d products, %d outputs, %d differ\n", trials, outputs, bad);
   return bad;
 }
 
@@ -102,12 +147,15 @@ tflite::RuntimeShape Shape(int a, int b, int c, int d) {
 int CheckDepthwiseConv1d(int trials) {
   int bad = 0, outputs = 0;
   for (int t = 0; t < trials; ++t) {
+    pool.Reset();
     const bool big = t % 10 == 0;
     const int length = big ? 64 : Uniform(1, 13), taps = big ? 32 : Uniform(1, 9), channels = big ? 128 : Uniform(1, 6);
     const int in_length = length + taps - 1;
     const auto in = RandomInt8(static_cast<size_t>(in_length) * channels);
     const auto filter = RandomInt8(static_cast<size_t>(taps) * channels, -127, 127);
-    std::vector<int32_t> bias(channels), multipliers(channels), shifts(channels);
+    int32_t* bias = pool.Alloc<int32_t>(channels);
+    int32_t* multipliers = pool.Alloc<int32_t>(channels);
+    int32_t* shifts = pool.Alloc<int32_t>(channels);
     for (int c = 0; c < channels; ++c) {
       bias[c] = Uniform(-20000, 20000);
       int shift;
@@ -123,25 +171,28 @@ int CheckDepthwiseConv1d(int trials) {
     p.output_offset = Uniform(-128, 127);
     p.quantized_activation_min = -128;
     p.quantized_activation_max = 127;
-    std::vector<int8_t> want(static_cast<size_t>(length) * channels), got(want.size());
+    const size_t n = static_cast<size_t>(length) * channels;
+    int8_t* want = pool.Alloc<int8_t>(n);
+    int8_t* got = pool.Alloc<int8_t>(n);
     tflite::reference_integer_ops::DepthwiseConvPerChannel(
-        p, multipliers.data(), shifts.data(), Shape(1, 1, in_length, channels), in.data(),
-        Shape(1, 1, taps, channels), filter.data(), Shape(channels), with_bias ? bias.data() : nullptr,
-        Shape(1, 1, length, channels), want.data());
-    std::vector<int16_t> scratch(embbert_depthwise_conv_1d_s8_scratch_bytes(length, taps) / sizeof(int16_t));
-    embbert_depthwise_conv_1d_s8(in.data(), filter.data(), with_bias ? bias.data() : nullptr, got.data(), length,
-                                 taps, channels, p.input_offset, multipliers.data(), shifts.data(), p.output_offset,
-                                 -128, 127, scratch.data());
-    for (size_t i = 0; i < want.size(); ++i) bad += want[i] != got[i];
-    outputs += static_cast<int>(want.size());
+        p, multipliers, shifts, Shape(1, 1, in_length, channels), in,
+        Shape(1, 1, taps, channels), filter, Shape(channels), with_bias ? bias : nullptr,
+        Shape(1, 1, length, channels), want);
+    int16_t* scratch = pool.Alloc<int16_t>(embbert_depthwise_conv_1d_s8_scratch_bytes(length, taps) / sizeof(int16_t));
+    embbert_depthwise_conv_1d_s8(in, filter, with_bias ? bias : nullptr, got, length,
+                                 taps, channels, p.input_offset, multipliers, shifts, p.output_offset,
+                                 -128, 127, scratch);
+    bad += CountDifferences(want, got, n);
+    outputs += static_cast<int>(n);
   }
-  std::printf("depthwise_conv_1d: %d convolutions, %d outputs, %d differ\n", trials, outputs, bad);
+  Print("depthwise_conv_1d: %d convolutions, %d outputs, %d differ\n", trials, outputs, bad);
   return bad;
 }
 
 int CheckSoftmax(int trials) {
   int bad = 0, outputs = 0;
   for (int t = 0; t < trials; ++t) {
+    pool.Reset();
     const int rows = Uniform(1, 6), depth = t % 7 == 0 ? 256 : Uniform(1, 70);
     const int spread = Uniform(1, 255);
     const int lo = Uniform(-128, 127 - spread);
@@ -152,22 +203,25 @@ int CheckSoftmax(int trials) {
     tflite::PreprocessSoftmaxScaling(1.0, input_scale, 5, &p.input_multiplier, &left_shift);
     p.input_left_shift = left_shift;
     p.diff_min = -1 * tflite::CalculateInputRadius(5, left_shift);
-    std::vector<int8_t> want(in.size()), got(in.size());
-    tflite::reference_ops::Softmax(p, Shape(rows, depth), in.data(),
-                                   Shape(rows, depth), want.data());
+    const size_t n = static_cast<size_t>(rows) * depth;
+    int8_t* want = pool.Alloc<int8_t>(n);
+    int8_t* got = pool.Alloc<int8_t>(n);
+    tflite::reference_ops::Softmax(p, Shape(rows, depth), in,
+                                   Shape(rows, depth), want);
     int32_t table[256];
     embbert_softmax_s8_exp_table(p.diff_min, p.input_multiplier, p.input_left_shift, table);
-    embbert_softmax_s8(in.data(), rows, depth, table, got.data());
-    for (size_t i = 0; i < want.size(); ++i) bad += want[i] != got[i];
-    outputs += static_cast<int>(want.size());
+    embbert_softmax_s8(in, rows, depth, table, got);
+    bad += CountDifferences(want, got, n);
+    outputs += static_cast<int>(n);
   }
-  std::printf("softmax: %d tensors, %d outputs, %d differ\n", trials, outputs, bad);
+  Print("softmax: %d tensors, %d outputs, %d differ\n", trials, outputs, bad);
   return bad;
 }
 
 int CheckLogisticTable(int trials) {
   int bad = 0, outputs = 0;
   for (int t = 0; t < trials; ++t) {
+    pool.Reset();
     const int32_t zero_point = Uniform(-128, 127);
     const double input_scale = std::ldexp(std::uniform_real_distribution<double>(0.5, 1.0)(rng), Uniform(-9, -1));
     // As tflite::CalculateArithmeticOpDataLogistic does for int8.
@@ -179,20 +233,23 @@ int CheckLogisticTable(int trials) {
     for (int i = 0; i < 256; ++i) all[i] = static_cast<int8_t>(i - 128);
     tflite::reference_integer_ops::Logistic(zero_point, radius, multiplier, left_shift, 256, all, table);
     const auto in = RandomInt8(1000);
-    std::vector<int8_t> want(in.size()), got(in.size());
-    tflite::reference_integer_ops::Logistic(zero_point, radius, multiplier, left_shift, 1000, in.data(), want.data());
-    embbert_lut_s8(in.data(), 1000, table, got.data());
-    for (size_t i = 0; i < want.size(); ++i) bad += want[i] != got[i];
+    int8_t* want = pool.Alloc<int8_t>(1000);
+    int8_t* got = pool.Alloc<int8_t>(1000);
+    tflite::reference_integer_ops::Logistic(zero_point, radius, multiplier, left_shift, 1000, in, want);
+    embbert_lut_s8(in, 1000, table, got);
+    bad += CountDifferences(want, got, 1000);
     outputs += 1000;
   }
-  std::printf("logistic table: %d tensors, %d outputs, %d differ\n", trials, outputs, bad);
+  Print("logistic table: %d tensors, %d outputs, %d differ\n", trials, outputs, bad);
   return bad;
 }
 
 }  // namespace
 
-int main() {
-  const int bad = CheckRequantize(200000) + CheckMatMult(300) + CheckDepthwiseConv1d(200) + CheckSoftmax(300) + CheckLogisticTable(50);
-  std::printf(bad == 0 ? "kernels: all bit-exact\n" : "kernels: MISMATCH\n");
-  return bad == 0 ? 0 : 1;
+int run_kernel_checks(void (*print)(const char*), int scale) {
+  g_print = print;
+  const int bad = CheckRequantize(20000 * scale) + CheckMatMult(30 * scale) + CheckDepthwiseConv1d(20 * scale) +
+                  CheckSoftmax(30 * scale) + CheckLogisticTable(5 * scale);
+  Print(bad == 0 ? "kernels: all bit-exact\n" : "kernels: MISMATCH\n");
+  return bad;
 }
