@@ -1,5 +1,6 @@
 """Accuracy on real examples, and device vs host agreement, example by example (resumable)."""
 
+from board_tests.artifacts import EXACT_KERNELS
 from board_tests.evaluate import evaluate, summarize
 from board_tests.journal import Journal
 
@@ -32,9 +33,9 @@ def test_accuracy_and_agreement(board, board_info, model, host_model, examples, 
     assert len(records) == len(examples) and all(r is not None for r in records)
     assert [r["index"] for r in records] == list(range(len(examples)))
     ag = summary["agreement"]
-    if board_info.get("kernels") == "reference":
+    if board_info.get("kernels") in EXACT_KERNELS:
         assert ag["bit_exact"] == ag["n"], (
-            f"reference kernels must equal the host TFLM bit for bit: {ag['bit_exact']}/{ag['n']} exact, "
+            f"{board_info.get('kernels')} kernels must equal the host TFLM bit for bit: {ag['bit_exact']}/{ag['n']} exact, "
             f"max diff {ag['max_abs_diff']}, examples {ag['differing_examples'][:10]}")
     elif not examples.regression:
         assert ag["argmax_agree_rate"] >= 0.98, f"device and host disagree on {ag['n'] - ag['argmax_agree']} examples"

@@ -5,6 +5,7 @@ import re
 import numpy as np
 import pytest
 
+from board_tests.artifacts import EXACT_KERNELS
 from board_tests.client import BoardErrorReply, input_crc
 
 
@@ -55,8 +56,8 @@ def test_golden_vectors_reproduced(board, board_info, model, run_report):
         exact += diff == 0
     run_report.setdefault("identity", {}).update(
         {"golden_vectors": len(vectors), "golden_bit_exact": exact, "golden_max_abs_diff": worst})
-    if board_info.get("kernels") == "reference":
-        assert exact == len(vectors), f"reference kernels must match the host bit for bit; max diff {worst}"
+    if board_info.get("kernels") in EXACT_KERNELS:
+        assert exact == len(vectors), f"{board_info.get('kernels')} kernels must match the host bit for bit; max diff {worst}"
     else:
         assert worst <= 8, f"CMSIS-NN outputs differ from the golden logits by up to {worst} LSB"
 
