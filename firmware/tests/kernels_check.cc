@@ -9,13 +9,17 @@
 
 #include "kernels_check.h"
 
+#include "broadcast_rows.h"
 #include "embbert_kernels.h"
 #include "requantize.h"
 #include "tensorflow/lite/kernels/internal/common.h"
 #include "tensorflow/lite/kernels/internal/quantization_util.h"
+#include "tensorflow/lite/kernels/internal/reference/integer_ops/add.h"
 #include "tensorflow/lite/kernels/internal/reference/integer_ops/depthwise_conv.h"
 #include "tensorflow/lite/kernels/internal/reference/integer_ops/fully_connected.h"
 #include "tensorflow/lite/kernels/internal/reference/integer_ops/logistic.h"
+#include "tensorflow/lite/kernels/internal/reference/integer_ops/mul.h"
+#include "tensorflow/lite/kernels/internal/reference/sub.h"
 #include "tensorflow/lite/kernels/internal/reference/softmax.h"
 
 namespace {
@@ -189,6 +193,78 @@ int CheckDepthwiseConv1d(int trials) {
   return bad;
 }
 
+tflite::RuntimeShape Shape(int a, int b, int c) {
+  const int32_t dims[3] = {a, b, c};
+  return tflite::RuntimeShape(3, dims);
+}
+
+double UniformReal(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
+
+// ADD, SUB and MUL with and without broadcasting (a [a,b,c] tensor with [a,b,c], [a,b,1], [c], [1,b,1]
+// or [1,1,1], either way round) against BroadcastAdd6DSlow, BroadcastQuantSubSlow, BroadcastMul6DSlow.
+int CheckElementwise(int trials) {
+  int bad = 0, outputs = 0;
+  for (int t = 0; t < trials; ++t) {
+    pool.Reset();
+    const int a = Uniform(1, 3), b = Uniform(1, 7), c = Uniform(1, 9);
+    const tflite::RuntimeShape full = Shape(a, b, c);
+    const tflite::RuntimeShape shapes[] = {Shape(a, b, c), Shape(a, b, 1), Shape(1, 1, c), Shape(1, b, 1), Shape(1, 1, 1)};
+    const tflite::RuntimeShape other = shapes[Uniform(0, 4)];
+    const bool swap = t % 2 == 1;
+    const tflite::RuntimeShape& shape1 = swap ? other : full;
+    const tflite::RuntimeShape& shape2 = swap ? full : other;
+    const int8_t* in1 = RandomInt8(shape1.FlatSize());
+    const int8_t* in2 = RandomInt8(shape2.FlatSize());
+    const size_t n = full.FlatSize();
+    int8_t* want = pool.Alloc<int8_t>(n);
+    int8_t* got = pool.Alloc<int8_t>(n);
+    tflite::ArithmeticParams p = {};
+    p.input1_offset = -Uniform(-128, 127);
+    p.input2_offset = -Uniform(-128, 127);
+    p.output_offset = Uniform(-128, 127);
+    p.quantized_activation_min = t % 5 ? -128 : Uniform(-128, 0);
+    p.quantized_activation_max = t % 5 ? 127 : Uniform(0, 127);
+    const int op = t % 3;  // 0 ADD, 1 SUB, 2 MUL
+    int shift;
+    if (op < 2) {
+      p.left_shift = 20;
+      tflite::QuantizeMultiplierSmallerThanOneExp(UniformReal(0.05, 0.5), &p.input1_multiplier, &shift);
+      p.input1_shift = shift;
+      tflite::QuantizeMultiplierSmallerThanOneExp(UniformReal(0.05, 0.5), &p.input2_multiplier, &shift);
+      p.input2_shift = shift;
+      tflite::QuantizeMultiplierSmallerThanOneExp(UniformReal(2e-7, 4e-6), &p.output_multiplier, &shift);
+      p.output_shift = shift;
+    } else {
+      tflite::QuantizeMultiplier(UniformReal(1e-3, 1e-1), &p.output_multiplier, &shift);
+      p.output_shift = shift;
+    }
+    if (op == 0) {
+      tflite::reference_integer_ops::BroadcastAdd6DSlow(p, shape1, in1, shape2, in2, full, want);
+    } else if (op == 1) {
+      tflite::reference_ops::BroadcastQuantSubSlow(p, shape1, in1, shape2, in2, full, want);
+    } else {
+      tflite::reference_integer_ops::BroadcastMul6DSlow(p, shape1, in1, shape2, in2, full, want);
+    }
+    const embbert_requant q = {p.output_multiplier, p.output_shift, p.output_offset, p.quantized_activation_min,
+                               p.quantized_activation_max};
+    int32_t* table1 = pool.Alloc<int32_t>(256);
+    int32_t* table2 = pool.Alloc<int32_t>(256);
+    embbert_add_s8_table(p.input1_offset, p.left_shift, p.input1_multiplier, p.input1_shift, false, table1);
+    embbert_add_s8_table(p.input2_offset, p.left_shift, p.input2_multiplier, p.input2_shift, op == 1, table2);
+    embbert::ForEachBroadcastRun(shape1, shape2, full, [&](size_t o, size_t i1, int st1, size_t i2, int st2, int len) {
+      if (op < 2) {
+        embbert_add_s8(in1 + i1, st1, in2 + i2, st2, len, table1, table2, q, got + o);
+      } else {
+        embbert_mul_s8(in1 + i1, st1, in2 + i2, st2, len, p.input1_offset, p.input2_offset, q, got + o);
+      }
+    });
+    bad += CountDifferences(want, got, n);
+    outputs += static_cast<int>(n);
+  }
+  Print("add sub mul: %d tensors, %d outputs, %d differ\n", trials, outputs, bad);
+  return bad;
+}
+
 int CheckSoftmax(int trials) {
   int bad = 0, outputs = 0;
   for (int t = 0; t < trials; ++t) {
@@ -248,7 +324,7 @@ int CheckLogisticTable(int trials) {
 
 int run_kernel_checks(void (*print)(const char*), int scale) {
   g_print = print;
-  const int bad = CheckRequantize(20000 * scale) + CheckMatMult(30 * scale) + CheckDepthwiseConv1d(20 * scale) +
+  const int bad = CheckRequantize(20000 * scale) + CheckMatMult(30 * scale) + CheckDepthwiseConv1d(20 * scale) + CheckElementwise(30 * scale) +
                   CheckSoftmax(30 * scale) + CheckLogisticTable(5 * scale);
   Print(bad == 0 ? "kernels: all bit-exact\n" : "kernels: MISMATCH\n");
   return bad;

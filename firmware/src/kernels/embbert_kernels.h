@@ -57,4 +57,19 @@ void embbert_depthwise_conv_1d_s8(const int8_t* in, const int8_t* filter, const 
 
 size_t embbert_depthwise_conv_1d_s8_scratch_bytes(int length, int taps);
 
+// table[v + 128] = one input's scaled value in the reference int8 ADD and SUB: MultiplyByQuantizedMultiplier-
+// SmallerThanOneExp((v + offset) << left_shift, multiplier, shift), negated when `negate` (the subtrahend).
+void embbert_add_s8_table(int32_t offset, int32_t left_shift, int32_t multiplier, int32_t shift, bool negate,
+                          int32_t* table);
+
+// out[i] = requant(table1[in1[i * stride1] + 128] + table2[in2[i * stride2] + 128]) for i < size: the
+// reference int8 ADD (or SUB, with a negated table2) from the inputs' tables. A stride of 0 broadcasts.
+void embbert_add_s8(const int8_t* in1, int stride1, const int8_t* in2, int stride2, int size, const int32_t* table1,
+                    const int32_t* table2, const embbert_requant& requant, int8_t* out);
+
+// out[i] = requant((in1[i * stride1] + offset1) * (in2[i * stride2] + offset2)) for i < size: the reference
+// int8 MUL. A stride of 0 broadcasts.
+void embbert_mul_s8(const int8_t* in1, int stride1, const int8_t* in2, int stride2, int size, int32_t offset1,
+                    int32_t offset2, const embbert_requant& requant, int8_t* out);
+
 #endif  // EMBBERT_FIRMWARE_KERNELS_EMBBERT_KERNELS_H_

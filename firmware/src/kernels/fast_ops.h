@@ -18,6 +18,10 @@ TFLMRegistration Register_FULLY_CONNECTED();
 // int8 DEPTHWISE_CONV_2D: a 1-D (height 1, stride 1) convolution gets an SMLAD kernel, the rest the
 // reference kernel.
 TFLMRegistration Register_DEPTHWISE_CONV_2D();
+// int8 ADD, SUB (input rescaling from tables) and MUL, broadcasting along whole runs of the last dimension.
+TFLMRegistration Register_ADD();
+TFLMRegistration Register_SUB();
+TFLMRegistration Register_MUL();
 
 // A MicroMutableOpResolver whose Add<Op>() registers the firmware's kernel where it has one: the
 // converter's RegisterModelOps(resolver) calls these names, so the swap needs no change there.
@@ -31,6 +35,9 @@ class FastOpResolver : public tflite::MicroMutableOpResolver<tOpCount> {
   TfLiteStatus AddBatchMatMul() { return Base::AddBatchMatMul(embbert::Register_BATCH_MATMUL()); }
   TfLiteStatus AddFullyConnected() { return Base::AddFullyConnected(embbert::Register_FULLY_CONNECTED()); }
   TfLiteStatus AddDepthwiseConv2D() { return Base::AddDepthwiseConv2D(embbert::Register_DEPTHWISE_CONV_2D()); }
+  TfLiteStatus AddAdd() { return Base::AddAdd(embbert::Register_ADD()); }
+  TfLiteStatus AddSub() { return Base::AddSub(embbert::Register_SUB()); }
+  TfLiteStatus AddMul() { return Base::AddMul(embbert::Register_MUL()); }
 };
 
 }  // namespace embbert
