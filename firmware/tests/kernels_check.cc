@@ -96,7 +96,11 @@ int CheckRequantize(int trials) {
     int32_t m;
     int s;
     RandomMultiplier(&m, &s);
-    const int32_t x = std::uniform_int_distribution<int32_t>(-(1 << 22), 1 << 22)(rng) >> Uniform(0, 20);
+    // Half the values small (any shift), half anywhere in int32 (right shifts only: a left shift would
+    // overflow the reference too).
+    if (t % 2 == 1 && s > 0) s = -s;
+    const int32_t x = t % 2 == 0 ? std::uniform_int_distribution<int32_t>(-(1 << 22), 1 << 22)(rng) >> Uniform(0, 20)
+                                 : std::uniform_int_distribution<int32_t>(INT32_MIN, INT32_MAX)(rng);
     bad += embbert_multiply_by_quantized_multiplier(x, m, s) != tflite::MultiplyByQuantizedMultiplier(x, m, s);
   }
   Print("requantize: %d values, %d differ\n", trials, bad);

@@ -58,7 +58,8 @@ void embbert_depthwise_conv_1d_s8(const int8_t* in, const int8_t* filter, const 
       const int32_t hi = 2 * p + 1 < taps ? filter[(2 * p + 1) * channels + c] : 0;
       tap_pairs[p] = (static_cast<uint32_t>(lo) & 0xffff) | (static_cast<uint32_t>(hi) << 16);
     }
-    const embbert_requant q = {multipliers[c], shifts[c], output_offset, activation_min, activation_max};
+    const embbert_requant_prepared q =
+        embbert_prepare_requant({multipliers[c], shifts[c], output_offset, activation_min, activation_max});
     const int32_t b = bias != nullptr ? bias[c] : 0;
     for (int t = 0; t < length; t += kBlock) {
       int32_t a0 = b, a1 = b, a2 = b, a3 = b;

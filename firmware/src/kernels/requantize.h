@@ -1,5 +1,5 @@
-// TFLite's MultiplyByQuantizedMultiplier (gemmlowp double rounding), inline: the kernels call it once per
-// output, where a library call would cost as much as the arithmetic.
+// TFLite's MultiplyByQuantizedMultiplier (gemmlowp double rounding), inline and in the fewest instructions:
+// the kernels requantize once per output, where a library call would cost more than the arithmetic.
 #ifndef EMBBERT_FIRMWARE_KERNELS_REQUANTIZE_H_
 #define EMBBERT_FIRMWARE_KERNELS_REQUANTIZE_H_
 
@@ -7,20 +7,20 @@
 
 #include "embbert_kernels.h"
 
-// gemmlowp::SaturatingRoundingDoublingHighMul(a, b) for b >= 0 (a quantized multiplier never is
-// INT32_MIN, so the one saturating case cannot occur).
+// gemmlowp::SaturatingRoundingDoublingHighMul(a, b) for b >= 0 (a quantized multiplier is never
+// INT32_MIN, so its one saturating case cannot occur). Its nudge (+2^30, or 1 - 2^30 for a negative
+// product) and division truncating toward zero round a * b / 2^31 to nearest with halves toward +inf,
+// which is one add and an arithmetic shift of the 64-bit product.
 static inline int32_t embbert_doubling_high_mul(int32_t a, int32_t b) {
-  const int64_t ab = static_cast<int64_t>(a) * b;
-  const int64_t nudge = ab >= 0 ? (1ll << 30) : (1 - (1ll << 30));
-  return static_cast<int32_t>((ab + nudge) / (1ll << 31));
+  return static_cast<int32_t>((static_cast<int64_t>(a) * b + (1ll << 30)) >> 31);
 }
 
-// gemmlowp::RoundingDivideByPOT(x, exponent): round half away from zero.
+// gemmlowp::RoundingDivideByPOT(x, exponent), halves away from zero, in its own overflow-free form:
+// (x >> e) + 1 when the remainder is above half (at least half, for negative x).
 static inline int32_t embbert_rounding_divide_by_pot(int32_t x, int exponent) {
   const int32_t mask = static_cast<int32_t>((1ll << exponent) - 1);
-  const int32_t remainder = x & mask;
-  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+  const int32_t threshold = (mask >> 1) + static_cast<int32_t>(static_cast<uint32_t>(x) >> 31);
+  return (x >> exponent) + ((x & mask) > threshold ? 1 : 0);
 }
 
 static inline int32_t embbert_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
@@ -30,10 +30,37 @@ static inline int32_t embbert_multiply_by_quantized_multiplier(int32_t x, int32_
   return embbert_rounding_divide_by_pot(embbert_doubling_high_mul(shifted, multiplier), right_shift);
 }
 
-static inline int8_t embbert_requantize(int32_t acc, const embbert_requant& q) {
-  int32_t v = embbert_multiply_by_quantized_multiplier(acc, q.multiplier, q.shift) + q.output_offset;
-  v = v < q.activation_min ? q.activation_min : v;
-  v = v > q.activation_max ? q.activation_max : v;
+// embbert_requant with its shifts and rounding constants worked out once: a kernel keeps one in a local
+// variable (registers) for a whole loop.
+struct embbert_requant_prepared {
+  int32_t multiplier;
+  int32_t left_shift;
+  int32_t right_shift;
+  int32_t mask;  // 2^right_shift - 1: the remainder, compared with mask / 2 (+1 for negative values)
+  int32_t output_offset;
+  int32_t activation_min;
+  int32_t activation_max;
+};
+
+static inline embbert_requant_prepared embbert_prepare_requant(const embbert_requant& q) {
+  embbert_requant_prepared p;
+  p.multiplier = q.multiplier;
+  p.left_shift = q.shift > 0 ? q.shift : 0;
+  p.right_shift = q.shift > 0 ? 0 : -q.shift;
+  p.mask = static_cast<int32_t>((1ll << p.right_shift) - 1);
+  p.output_offset = q.output_offset;
+  p.activation_min = q.activation_min;
+  p.activation_max = q.activation_max;
+  return p;
+}
+
+static inline int8_t embbert_requantize(int32_t acc, const embbert_requant_prepared& p) {
+  const int32_t x = embbert_doubling_high_mul(static_cast<int32_t>(static_cast<uint32_t>(acc) << p.left_shift),
+                                              p.multiplier);
+  const int32_t threshold = (p.mask >> 1) + static_cast<int32_t>(static_cast<uint32_t>(x) >> 31);
+  int32_t v = (x >> p.right_shift) + ((x & p.mask) > threshold ? 1 : 0) + p.output_offset;
+  v = v < p.activation_min ? p.activation_min : v;
+  v = v > p.activation_max ? p.activation_max : v;
   return static_cast<int8_t>(v);
 }
 
