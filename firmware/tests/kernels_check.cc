@@ -19,6 +19,7 @@
 #include "tensorflow/lite/kernels/internal/reference/integer_ops/fully_connected.h"
 #include "tensorflow/lite/kernels/internal/reference/integer_ops/logistic.h"
 #include "tensorflow/lite/kernels/internal/reference/integer_ops/mul.h"
+#include "tensorflow/lite/kernels/internal/reference/reduce.h"
 #include "tensorflow/lite/kernels/internal/reference/sub.h"
 #include "tensorflow/lite/kernels/internal/reference/softmax.h"
 
@@ -269,6 +270,32 @@ int CheckElementwise(int trials) {
   return bad;
 }
 
+int CheckMean(int trials) {
+  int bad = 0, outputs = 0;
+  for (int t = 0; t < trials; ++t) {
+    pool.Reset();
+    const int rows = Uniform(1, 9), depth = t % 5 == 0 ? 128 : Uniform(1, 40);
+    const int8_t* in = RandomInt8(static_cast<size_t>(rows) * depth);
+    const int32_t input_zp = Uniform(-128, 127), output_zp = Uniform(-128, 127);
+    int32_t multiplier;
+    int shift;
+    tflite::QuantizeMultiplier(UniformReal(0.1, 4.0), &multiplier, &shift);
+    const int in_dims[2] = {rows, depth}, out_dims[2] = {rows, 1}, axis[1] = {1};
+    int temp_index[2], resolved_axis[2];
+    int32_t* temp_sum = pool.Alloc<int32_t>(rows);
+    int8_t* want = pool.Alloc<int8_t>(rows);
+    int8_t* got = pool.Alloc<int8_t>(rows);
+    tflite::reference_ops::QuantizedMeanOrSum<int8_t, int32_t>(in, input_zp, in_dims, 2, want, multiplier, shift,
+                                                               output_zp, out_dims, 2, axis, 1, true, temp_index,
+                                                               resolved_axis, temp_sum, false);
+    embbert_mean_last_axis_s8(in, rows, depth, input_zp, multiplier, shift, output_zp, got);
+    bad += CountDifferences(want, got, rows);
+    outputs += rows;
+  }
+  Print("mean: %d tensors, %d outputs, %d differ\n", trials, outputs, bad);
+  return bad;
+}
+
 int CheckSoftmax(int trials) {
   int bad = 0, outputs = 0;
   for (int t = 0; t < trials; ++t) {
@@ -328,7 +355,7 @@ int CheckLogisticTable(int trials) {
 
 int run_kernel_checks(void (*print)(const char*), int scale) {
   g_print = print;
-  const int bad = CheckRequantize(20000 * scale) + CheckMatMult(30 * scale) + CheckDepthwiseConv1d(20 * scale) + CheckElementwise(30 * scale) +
+  const int bad = CheckRequantize(20000 * scale) + CheckMatMult(30 * scale) + CheckDepthwiseConv1d(20 * scale) + CheckElementwise(30 * scale) + CheckMean(20 * scale) +
                   CheckSoftmax(30 * scale) + CheckLogisticTable(5 * scale);
   Print(bad == 0 ? "kernels: all bit-exact\n" : "kernels: MISMATCH\n");
   return bad;

@@ -72,4 +72,9 @@ void embbert_add_s8(const int8_t* in1, int stride1, const int8_t* in2, int strid
 void embbert_mul_s8(const int8_t* in1, int stride1, const int8_t* in2, int stride2, int size, int32_t offset1,
                     int32_t offset2, const embbert_requant& requant, int8_t* out);
 
+// MEAN of an int8 rows x depth tensor over its last dimension, as the reference's QuantizedMeanOrSum
+// computes it (its multiplier and shift folded with 1 / depth the same way): out[r] for r < rows.
+void embbert_mean_last_axis_s8(const int8_t* in, int rows, int depth, int32_t input_zero_point, int32_t multiplier,
+                               int32_t shift, int32_t output_zero_point, int8_t* out);
+
 #endif  // EMBBERT_FIRMWARE_KERNELS_EMBBERT_KERNELS_H_

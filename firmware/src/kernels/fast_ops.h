@@ -22,6 +22,8 @@ TFLMRegistration Register_DEPTHWISE_CONV_2D();
 TFLMRegistration Register_ADD();
 TFLMRegistration Register_SUB();
 TFLMRegistration Register_MUL();
+// int8 MEAN over the last dimension (the reference kernel for other axes).
+TFLMRegistration Register_MEAN();
 
 // A MicroMutableOpResolver whose Add<Op>() registers the firmware's kernel where it has one: the
 // converter's RegisterModelOps(resolver) calls these names, so the swap needs no change there.
@@ -38,6 +40,7 @@ class FastOpResolver : public tflite::MicroMutableOpResolver<tOpCount> {
   TfLiteStatus AddAdd() { return Base::AddAdd(embbert::Register_ADD()); }
   TfLiteStatus AddSub() { return Base::AddSub(embbert::Register_SUB()); }
   TfLiteStatus AddMul() { return Base::AddMul(embbert::Register_MUL()); }
+  TfLiteStatus AddMean() { return Base::AddMean(embbert::Register_MEAN()); }
 };
 
 }  // namespace embbert

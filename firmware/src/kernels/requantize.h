@@ -64,4 +64,32 @@ static inline int8_t embbert_requantize(int32_t acc, const embbert_requant_prepa
   return static_cast<int8_t>(v);
 }
 
+// The same for an accumulator known to satisfy |acc << left_shift| < 2^30 (elementwise products and sums):
+// then a * b / 2^31 rounded is SMMULR of 2a and b, one instruction; and with the full int8 activation
+// range (kFullRange) the clamp is one SSAT.
+template <bool kFullRange>
+static inline int8_t embbert_requantize_small(int32_t acc, const embbert_requant_prepared& p) {
+  const int32_t doubled = static_cast<int32_t>(static_cast<uint32_t>(acc) << (p.left_shift + 1));
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__)
+  int32_t x;
+  asm("smmulr %0, %1, %2" : "=r"(x) : "r"(doubled), "r"(p.multiplier));
+#else
+  const int32_t x = static_cast<int32_t>((static_cast<int64_t>(doubled) * p.multiplier + (1ll << 31)) >> 32);
+#endif
+  const int32_t threshold = (p.mask >> 1) + static_cast<int32_t>(static_cast<uint32_t>(x) >> 31);
+  int32_t v = (x >> p.right_shift) + ((x & p.mask) > threshold ? 1 : 0) + p.output_offset;
+  if (kFullRange) {
+    v = v < -128 ? -128 : v;
+    v = v > 127 ? 127 : v;
+  } else {
+    v = v < p.activation_min ? p.activation_min : v;
+    v = v > p.activation_max ? p.activation_max : v;
+  }
+  return static_cast<int8_t>(v);
+}
+
+static inline bool embbert_full_range(const embbert_requant_prepared& p) {
+  return p.activation_min == -128 && p.activation_max == 127;
+}
+
 #endif  // EMBBERT_FIRMWARE_KERNELS_REQUANTIZE_H_
