@@ -61,34 +61,37 @@ void embbert_depthwise_conv_1d_s8(const int8_t* in, const int8_t* filter, const 
     const embbert_requant_prepared q =
         embbert_prepare_requant({multipliers[c], shifts[c], output_offset, activation_min, activation_max});
     const int32_t b = bias != nullptr ? bias[c] : 0;
-    for (int t = 0; t < length; t += kBlock) {
-      int32_t a0 = b, a1 = b, a2 = b, a3 = b;
-      const int16_t* s = series + t;
-      uint32_t s0 = Word(s, 0), s1 = Word(s, 1);
-      const uint32_t* f = tap_pairs;
-      const uint32_t* const f_end = tap_pairs + pairs;
-      for (; f + 2 <= f_end; f += 2, s += 4) {  // two steps: the loop overhead is a third of the work
-        const uint32_t s2 = Word(s, 2), s3 = Word(s, 3), s4 = Word(s, 4), s5 = Word(s, 5);
-        a0 = Dot2(s0, f[0], a0);
-        a1 = Dot2(s1, f[0], a1);
-        a2 = Dot2(s2, f[0], a2);
-        a3 = Dot2(s3, f[0], a3);
-        a0 = Dot2(s2, f[1], a0);
-        a1 = Dot2(s3, f[1], a1);
-        a2 = Dot2(s4, f[1], a2);
-        a3 = Dot2(s5, f[1], a3);
-        s0 = s4;
-        s1 = s5;
+    // |accumulator| <= 255 * 128 * taps + |bias|.
+    embbert_with_requantize(32640ll * taps + (b < 0 ? -static_cast<int64_t>(b) : b), q, [&](auto requantize) {
+      for (int t = 0; t < length; t += kBlock) {
+        int32_t a0 = b, a1 = b, a2 = b, a3 = b;
+        const int16_t* s = series + t;
+        uint32_t s0 = Word(s, 0), s1 = Word(s, 1);
+        const uint32_t* f = tap_pairs;
+        const uint32_t* const f_end = tap_pairs + pairs;
+        for (; f + 2 <= f_end; f += 2, s += 4) {  // two steps: the loop overhead is a third of the work
+          const uint32_t s2 = Word(s, 2), s3 = Word(s, 3), s4 = Word(s, 4), s5 = Word(s, 5);
+          a0 = Dot2(s0, f[0], a0);
+          a1 = Dot2(s1, f[0], a1);
+          a2 = Dot2(s2, f[0], a2);
+          a3 = Dot2(s3, f[0], a3);
+          a0 = Dot2(s2, f[1], a0);
+          a1 = Dot2(s3, f[1], a1);
+          a2 = Dot2(s4, f[1], a2);
+          a3 = Dot2(s5, f[1], a3);
+          s0 = s4;
+          s1 = s5;
+        }
+        if (f < f_end) {
+          a0 = Dot2(s0, f[0], a0);
+          a1 = Dot2(s1, f[0], a1);
+          a2 = Dot2(Word(s, 2), f[0], a2);
+          a3 = Dot2(Word(s, 3), f[0], a3);
+        }
+        const int32_t acc[kBlock] = {a0, a1, a2, a3};
+        const int n = length - t < kBlock ? length - t : kBlock;
+        for (int i = 0; i < n; ++i) out[(t + i) * channels + c] = requantize(acc[i]);
       }
-      if (f < f_end) {
-        a0 = Dot2(s0, f[0], a0);
-        a1 = Dot2(s1, f[0], a1);
-        a2 = Dot2(Word(s, 2), f[0], a2);
-        a3 = Dot2(Word(s, 3), f[0], a3);
-      }
-      const int32_t acc[kBlock] = {a0, a1, a2, a3};
-      const int n = length - t < kBlock ? length - t : kBlock;
-      for (int i = 0; i < n; ++i) out[(t + i) * channels + c] = embbert_requantize(acc[i], q);
-    }
+    });
   }
 }

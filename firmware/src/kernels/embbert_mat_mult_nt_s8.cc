@@ -104,6 +104,11 @@ void embbert_mat_mult_nt_s8(const int8_t* lhs, const int8_t* rhs, const int32_t*
   const int groups = depth / 4;
   const int rest = depth - 4 * groups;
   const int16_t* tail = scratch + 4 * kBlockRows * groups;
+  // |accumulator| <= 255 * 255 * depth + |bias|: each term is a product of two offset int8 values.
+  int64_t bound = 65025ll * depth;
+  int32_t max_bias = 0;
+  for (int c = 0; bias != nullptr && c < cols; ++c) max_bias = bias[c] > max_bias ? bias[c] : (-bias[c] > max_bias ? -bias[c] : max_bias);
+  bound += max_bias;
   for (int r = 0; r < rows; r += kBlockRows) {
     const int8_t* block[kBlockRows];
     const int n_rows = rows - r < kBlockRows ? rows - r : kBlockRows;
@@ -114,18 +119,20 @@ void embbert_mat_mult_nt_s8(const int8_t* lhs, const int8_t* rhs, const int32_t*
     int8_t* out_block = out + static_cast<size_t>(r) * out_stride;
     const int8_t* col = rhs;
     if (n_rows == kBlockRows && rest == 0) {  // the common case, without the tails' loops
-      int8_t* out1 = out_block + out_stride;
-      int8_t* out2 = out1 + out_stride;
-      int8_t* out3 = out2 + out_stride;
-      for (int c = 0; c < cols; ++c, col += depth) {
-        const int32_t b = bias != nullptr ? bias[c] : 0;
-        int32_t acc[kBlockRows] = {row_term[0] + b, row_term[1] + b, row_term[2] + b, row_term[3] + b};
-        DotColumn(scratch, col, groups, acc);
-        out_block[c] = embbert_requantize(acc[0], q);
-        out1[c] = embbert_requantize(acc[1], q);
-        out2[c] = embbert_requantize(acc[2], q);
-        out3[c] = embbert_requantize(acc[3], q);
-      }
+      embbert_with_requantize(bound, q, [&](auto requantize) {
+        int8_t* out1 = out_block + out_stride;
+        int8_t* out2 = out1 + out_stride;
+        int8_t* out3 = out2 + out_stride;
+        for (int c = 0; c < cols; ++c, col += depth) {
+          const int32_t b = bias != nullptr ? bias[c] : 0;
+          int32_t acc[kBlockRows] = {row_term[0] + b, row_term[1] + b, row_term[2] + b, row_term[3] + b};
+          DotColumn(scratch, col, groups, acc);
+          out_block[c] = requantize(acc[0]);
+          out1[c] = requantize(acc[1]);
+          out2[c] = requantize(acc[2]);
+          out3[c] = requantize(acc[3]);
+        }
+      });
       continue;
     }
     for (int c = 0; c < cols; ++c, col += depth) {

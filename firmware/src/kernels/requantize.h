@@ -7,6 +7,11 @@
 
 #include "embbert_kernels.h"
 
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__)
+#include <arm_acle.h>
+#define EMBBERT_REQUANTIZE_DSP 1
+#endif
+
 // gemmlowp::SaturatingRoundingDoublingHighMul(a, b) for b >= 0 (a quantized multiplier is never
 // INT32_MIN, so its one saturating case cannot occur). Its nudge (+2^30, or 1 - 2^30 for a negative
 // product) and division truncating toward zero round a * b / 2^31 to nearest with halves toward +inf,
@@ -70,7 +75,7 @@ static inline int8_t embbert_requantize(int32_t acc, const embbert_requant_prepa
 template <bool kFullRange>
 static inline int8_t embbert_requantize_small(int32_t acc, const embbert_requant_prepared& p) {
   const int32_t doubled = static_cast<int32_t>(static_cast<uint32_t>(acc) << (p.left_shift + 1));
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__thumb2__)
+#if defined(EMBBERT_REQUANTIZE_DSP)
   int32_t x;
   asm("smmulr %0, %1, %2" : "=r"(x) : "r"(doubled), "r"(p.multiplier));
 #else
@@ -79,8 +84,12 @@ static inline int8_t embbert_requantize_small(int32_t acc, const embbert_requant
   const int32_t threshold = (p.mask >> 1) + static_cast<int32_t>(static_cast<uint32_t>(x) >> 31);
   int32_t v = (x >> p.right_shift) + ((x & p.mask) > threshold ? 1 : 0) + p.output_offset;
   if (kFullRange) {
+#if defined(EMBBERT_REQUANTIZE_DSP)
+    v = __ssat(v, 8);
+#else
     v = v < -128 ? -128 : v;
     v = v > 127 ? 127 : v;
+#endif
   } else {
     v = v < p.activation_min ? p.activation_min : v;
     v = v > p.activation_max ? p.activation_max : v;
@@ -90,6 +99,23 @@ static inline int8_t embbert_requantize_small(int32_t acc, const embbert_requant
 
 static inline bool embbert_full_range(const embbert_requant_prepared& p) {
   return p.activation_min == -128 && p.activation_max == 127;
+}
+
+// True when every accumulator of magnitude at most `bound` suits embbert_requantize_small.
+static inline bool embbert_small_enough(int64_t bound, const embbert_requant_prepared& p) {
+  return (bound << (p.left_shift + 1)) < (1ll << 31);
+}
+
+// Calls body(requantize) with the cheapest requantization valid for accumulators up to `bound`.
+template <typename Body>
+static inline void embbert_with_requantize(int64_t bound, const embbert_requant_prepared& p, Body body) {
+  if (!embbert_small_enough(bound, p)) {
+    body([&p](int32_t acc) { return embbert_requantize(acc, p); });
+  } else if (embbert_full_range(p)) {
+    body([&p](int32_t acc) { return embbert_requantize_small<true>(acc, p); });
+  } else {
+    body([&p](int32_t acc) { return embbert_requantize_small<false>(acc, p); });
+  }
 }
 
 #endif  // EMBBERT_FIRMWARE_KERNELS_REQUANTIZE_H_
