@@ -2,14 +2,11 @@
 // 256-entry table built at each Eval in a scratch buffer, the subtrahend's negated, so that each element
 // costs two lookups and the output requantization; broadcasting runs along the last dimension. Prepare is
 // the reference's own (AddPrepare / SubPrepare).
-#include "broadcast_rows.h"
 #include "embbert_kernels.h"
+#include "fast_op_support.h"
 #include "fast_ops.h"
-#include "tensorflow/lite/kernels/kernel_util.h"
 #include "tensorflow/lite/micro/kernels/add.h"
-#include "tensorflow/lite/micro/kernels/kernel_util.h"
 #include "tensorflow/lite/micro/kernels/sub.h"
-#include "tensorflow/lite/micro/micro_log.h"
 
 namespace embbert {
 namespace {
@@ -29,15 +26,7 @@ void* Init(TfLiteContext* context, const char* buffer, size_t length) {
 
 template <typename Reference, TfLiteStatus (*kReferencePrepare)(TfLiteContext*, TfLiteNode*)>
 TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
-  tflite::MicroContext* micro_context = tflite::GetMicroContext(context);
-  TfLiteTensor* input = micro_context->AllocateTempInputTensor(node, 0);
-  TF_LITE_ENSURE(context, input != nullptr);
-  const TfLiteType type = input->type;
-  micro_context->DeallocateTempTfLiteTensor(input);
-  if (type != kTfLiteInt8) {
-    MicroPrintf("ADD / SUB (fast kernels): int8 only, got %s", TfLiteTypeGetName(type));
-    return kTfLiteError;
-  }
+  TF_LITE_ENSURE_STATUS(RequireInt8Input(context, node, "ADD / SUB"));
   TF_LITE_ENSURE_STATUS(kReferencePrepare(context, node));
   auto* data = static_cast<OpData<Reference>*>(node->user_data);
   return context->RequestScratchBufferInArena(context, 2 * kTableBytes, &data->tables_index);
@@ -53,17 +42,9 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
   embbert_add_s8_table(r.input2_offset, r.left_shift, r.input2_multiplier, r.input2_shift, kSubtract, table2);
   const embbert_requant requant = {r.output_multiplier, r.output_shift, r.output_offset, r.output_activation_min,
                                    r.output_activation_max};
-  const TfLiteEvalTensor* input1 = tflite::micro::GetEvalInput(context, node, 0);
-  const TfLiteEvalTensor* input2 = tflite::micro::GetEvalInput(context, node, 1);
-  TfLiteEvalTensor* output = tflite::micro::GetEvalOutput(context, node, 0);
-  const int8_t* in1 = tflite::micro::GetTensorData<int8_t>(input1);
-  const int8_t* in2 = tflite::micro::GetTensorData<int8_t>(input2);
-  int8_t* out = tflite::micro::GetTensorData<int8_t>(output);
-  ForEachBroadcastRun(tflite::micro::GetTensorShape(input1), tflite::micro::GetTensorShape(input2),
-                      tflite::micro::GetTensorShape(output),
-                      [&](size_t o, size_t i1, int s1, size_t i2, int s2, int n) {
-                        embbert_add_s8(in1 + i1, s1, in2 + i2, s2, n, table1, table2, requant, out + o);
-                      });
+  ForEachInt8BinaryRun(context, node, [&](const int8_t* in1, int s1, const int8_t* in2, int s2, int n, int8_t* out) {
+    embbert_add_s8(in1, s1, in2, s2, n, table1, table2, requant, out);
+  });
   return kTfLiteOk;
 }
 

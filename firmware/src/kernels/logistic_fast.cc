@@ -1,6 +1,7 @@
 // LOGISTIC, int8: a table of the reference kernel's own output for each of the 256 inputs, computed in
 // Prepare by reference_integer_ops::Logistic itself, then one lookup per element.
 #include "embbert_kernels.h"
+#include "fast_op_support.h"
 #include "fast_ops.h"
 #include "tensorflow/lite/kernels/internal/reference/integer_ops/logistic.h"
 #include "tensorflow/lite/kernels/kernel_util.h"
@@ -18,15 +19,7 @@ void* Init(TfLiteContext* context, const char* buffer, size_t length) {
 }
 
 TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
-  tflite::MicroContext* micro_context = tflite::GetMicroContext(context);
-  TfLiteTensor* input = micro_context->AllocateTempInputTensor(node, tflite::kLogisticInputTensor);
-  TF_LITE_ENSURE(context, input != nullptr);
-  const TfLiteType type = input->type;
-  micro_context->DeallocateTempTfLiteTensor(input);
-  if (type != kTfLiteInt8) {
-    MicroPrintf("LOGISTIC (fast kernels): int8 only, got %s", TfLiteTypeGetName(type));
-    return kTfLiteError;
-  }
+  TF_LITE_ENSURE_STATUS(RequireInt8Input(context, node, "LOGISTIC"));
   tflite::OpDataLogistic op;
   TF_LITE_ENSURE_STATUS(tflite::CalculateArithmeticOpDataLogistic(context, node, &op));
   int8_t inputs[kTableEntries];
