@@ -19,10 +19,6 @@ from convert.tflm_host import HostModel  # noqa: F401  (the host reference, used
 from keras_models.paths import REPO_ROOT as REPO  # noqa: F401
 from keras_models.tokenizer import segment_ids_for as segment_ids  # noqa: F401  (the rule the firmware shares)
 
-# Firmware kernel sets (`info%` kernels=) whose int8 logits equal the host TFLM interpreter's bit for bit:
-# TFLM's reference kernels, and the firmware's own (firmware/src/kernels/, bit-exact with them).
-EXACT_KERNELS = ("reference", "fast")
-
 
 class ModelArtifacts:
     """The converter output folder of the model the board should run."""

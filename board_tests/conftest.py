@@ -15,22 +15,19 @@ interpreter), `run_report` (the report, written at the end of the session into
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime
 import os
 import pathlib
-import re
-import signal
 import time
 
 import pytest
 
-from board_tests import report as report_mod
 from board_tests.artifacts import REPO, HostModel, ModelArtifacts
 from board_tests.client import BoardClient, BoardError
+from board_tests.run_report import RunReport, run_section
+from board_tests.targets import QEMU_PORTS, BuildOptions, TargetUnavailable, open_target
 
-QEMU_PORTS = ("qemu", "qemu_stm32")
 SUMMARY_KEY = pytest.StashKey[list]()
 DEFAULT_LIMIT_WITHOUT_DATASET = 32
 
@@ -121,86 +118,14 @@ def host_model(model) -> HostModel:
     return HostModel(model.tflite_bytes)
 
 
-@dataclasses.dataclass
-class Target:
-    """Where the board is and what it is."""
-
-    url: str
-    kind: str  # "serial", "socket", "qemu", "qemu_stm32", "fake"
-    emulated: bool
-    elf: pathlib.Path | None = None
-    process: object = None  # QEMU's subprocess.Popen, when we started it
-    fake: object = None  # the FakeBoard, for --port fake
-
-    def freeze(self) -> bool:
-        """Make the board stop answering (SIGSTOP QEMU / hang the fake). False if not possible here."""
-        if self.fake is not None:
-            self.fake.hang = True
-            return True
-        pid = getattr(self.process, "pid", None)
-        if pid:
-            os.kill(pid, signal.SIGSTOP)
-            return True
-        return False
-
-    def thaw(self) -> None:
-        if self.fake is not None:
-            self.fake.hang = False
-        elif getattr(self.process, "pid", None):
-            os.kill(self.process.pid, signal.SIGCONT)
-
-
-def _build_firmware(board: str, opts: Options, model: ModelArtifacts) -> pathlib.Path:
-    """`make -C firmware BOARD=<board> MODEL=<model dir>`; returns the ELF. Skips when it cannot build."""
-    from board_tests import firmware_build
-
-    try:
-        return firmware_build.build(board, model.folder, kernels=opts.kernels, run_make=opts.build,
-                                    arena=opts.arena)
-    except firmware_build.BuildUnavailable as e:
-        pytest.skip(f"firmware for {board} cannot be built here: {e}")
-
-
 @pytest.fixture(scope="session")
 def target(opts, model):
-    port = opts.port
-    if port == "fake":
-        from board_tests.fake_board import FakeBoard
-
-        host = HostModel(model.tflite_bytes)
-        fake = FakeBoard(seq_len=model.seq_len, vocab=model.vocab, classes=model.num_classes,
-                         model_hash=model.hash, model_name=model.name, model_bytes=len(model.tflite_bytes),
-                         arena_size=model.arena_bytes,
-                         logits_fn=lambda ids, seg: host.run(ids, seg)).start()
-        yield Target(fake.url, "fake", emulated=True, fake=fake)
-        fake.stop()
-    elif port in QEMU_PORTS:
-        elf = _build_firmware(port, opts, model)
-        from board_tests import qemu
-
-        if not qemu.qemu_available():
-            pytest.skip("qemu-system-arm not found on PATH")
-        with _qemu_session(qemu, port, elf, opts.report_dir / f"qemu-{port}.log") as (url, proc):
-            yield Target(url, port, emulated=True, elf=elf, process=proc)
-    else:
-        kind = "socket" if port.startswith(("socket://", "rfc2217://")) else "serial"
-        yield Target(port, kind, emulated=False, elf=opts.elf)
-
-
-@contextlib.contextmanager
-def _qemu_session(qemu, board: str, elf: pathlib.Path, log_path: pathlib.Path):
-    """The firmware's launcher (`board_tests/qemu.py`): QEMU with its serial on a local socket."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    b = qemu.QemuBoard(elf, board=board, log_path=log_path).start()
+    build = BuildOptions(kernels=opts.kernels, arena=opts.arena, run_make=opts.build)
     try:
-        yield b.url, b.proc
-    finally:
-        if b.proc is not None and b.proc.poll() is None:
-            try:
-                os.kill(b.proc.pid, signal.SIGCONT)  # in case a test left it frozen
-            except OSError:
-                pass
-        b.stop()
+        with open_target(opts.port, model, log_dir=opts.report_dir, build=build, elf=opts.elf) as t:
+            yield t
+    except TargetUnavailable as e:
+        pytest.skip(str(e))
 
 
 @pytest.fixture(scope="session")
@@ -287,52 +212,17 @@ def some_examples(model, opts, request):
     return ex
 
 
-class RunReport(dict):
-    """The report's sections, filled by the tests, written to `folder` at the end of the session."""
-
-    def __init__(self, folder: pathlib.Path):
-        super().__init__()
-        self.folder = folder
-
-    def write(self) -> dict:
-        return report_mod.write_report(self.folder, self)
-
-
-def _shown(path) -> str:
-    """A path as reports show it: relative to the repository when inside it, so reports can be shared."""
-    try:
-        return str(pathlib.Path(path).resolve().relative_to(REPO))
-    except ValueError:
-        return str(path)
-
-
-def _slug(s: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", s.strip("/")).strip("_")
-
-
 @pytest.fixture(scope="session")
 def run_report(pytestconfig, opts, target, model, board, board_info):
     dataset = opts.dataset or model.task or "no-dataset"
-    dataset = pathlib.Path(dataset).name if os.path.isdir(dataset) else dataset
-    folder = opts.report_dir / _slug(f"{board_info.get('board', target.kind)}-{dataset}-{opts.split}-{model.hash}")
-    rep = RunReport(folder)
+    rep = RunReport.for_run(opts.report_dir, board_info.get("board", target.kind), dataset, opts.split, model.hash)
     t0 = time.monotonic()
-    clock = float(board_info.get("clock_hz", 0)) or None
-    rep["run"] = {
-        "port": opts.port, "board": board_info.get("board"), "cpu": board_info.get("cpu"), "clock_hz": clock,
-        "cycle_source": board_info.get("cycle_source"), "kernels": board_info.get("kernels"),
-        "emulated": target.kind in QEMU_PORTS or board_info.get("cycle_source") == "systick-icount",
-        "fake": target.kind == "fake",
-        "model_name": model.name, "model_hash": model.hash, "model_folder": _shown(model.folder),
-        "seq_len": model.seq_len, "started": datetime.datetime.now().isoformat(timespec="seconds"),
-        "firmware_elf": _shown(target.elf) if target.elf else None, "report_dir": _shown(folder),
-        "device_info": board_info,
-    }
+    rep["run"] = run_section(opts.port, target, model, board_info, rep.folder, QEMU_PORTS)
     yield rep
     rep["run"]["wall_s"] = time.monotonic() - t0
     rep["link"] = dict(board.stats)
     rep.write()
-    pytestconfig.stash[SUMMARY_KEY] = report_mod.summary_lines(rep)
+    pytestconfig.stash[SUMMARY_KEY] = rep.summary_lines()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -15,7 +15,7 @@ import pathlib
 
 import numpy as np
 
-from keras_models.paths import REPO_ROOT as REPO
+from keras_models.paths import repo_relative
 
 
 @dataclasses.dataclass
@@ -61,8 +61,9 @@ def load_examples(dataset: str, split: str, seq_len: int, limit: int | None = No
         s = s.take(np.arange(limit))
     tok = ktok.load_tokenizer(tokenizer_path) if tokenizer_path else ktok.load_tokenizer()
     ids, seg = ktok.encode(tok, s.texts, seq_len, pairs=s.pairs)
+    source = repo_relative(task.source) if os.path.isdir(str(task.source)) else str(task.source)  # or hub:<name>
     return Examples(
-        task=task.spec.name, split=key, source=_shown_source(task.source), metric=task.spec.metric,
+        task=task.spec.name, split=key, source=source, metric=task.spec.metric,
         regression=task.spec.regression, label_names=list(task.label_names), texts=list(s.texts),
         pairs=list(s.pairs) if s.pairs is not None else None, labels=np.asarray(s.labels),
         token_ids=np.asarray(ids, dtype=np.int32), segment_ids=np.asarray(seg, dtype=np.int32), total=total,
@@ -88,7 +89,3 @@ def golden_examples(golden: dict) -> Examples:
                     label_names=[str(i) for i in range(n_cls)], texts=[str(v.get("text")) for v in vec], pairs=None,
                     labels=labels, token_ids=ids, segment_ids=seg, total=len(vec))
 
-
-def _shown_source(source: str) -> str:
-    """A dataset folder relative to the repository (`../shared/data/...`), so reports hold no machine paths."""
-    return os.path.relpath(source, REPO) if os.path.isdir(str(source)) else str(source)

@@ -2,7 +2,7 @@
 
 The host talks to `proxy.url` (`socket://127.0.0.1:PORT`); the proxy relays bytes to and from the board.
 `freeze()` makes the board look dead (nothing it sends gets through, nothing reaches it), `thaw()` undoes
-it; `cut()` drops the host's connection (the proxy accepts a new one). Used by the robustness tests on
+it; `drop()` cuts the host's connection (the proxy accepts a new one). Used by the robustness tests on
 boards that cannot be frozen from the host (real hardware, an emulator started elsewhere).
 
 Example:
@@ -47,9 +47,6 @@ class LinkProxy(LoopbackServer):
 
     def thaw(self) -> None:
         self.frozen.clear()
-
-    def cut(self) -> None:
-        self.drop()
 
     def _serve_connection(self, conn: socket.socket) -> None:
         while not self._stop.is_set():

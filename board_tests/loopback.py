@@ -53,6 +53,7 @@ class LoopbackServer:
         self.stop()
 
     def drop(self) -> None:
+        """Close the current connection from the server's side (the cable is pulled)."""
         conn = self._conn
         if conn is not None:
             try:

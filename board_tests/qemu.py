@@ -3,7 +3,7 @@
     with QemuBoard("build/firmware/.../firmware.elf", board="qemu") as b:
         ser = serial.serial_for_url(b.url, timeout=10)   # pyserial: socket://127.0.0.1:PORT
         ...
-    b.exit_status   # the firmware's semihosting exit status, when it stopped by itself
+    b.wait()        # the firmware's semihosting exit status, when it stops by itself
 
 The listening socket is bound by this process (port 0: the kernel picks a free one) and handed to
 QEMU as an inherited file descriptor, so there is no race for the port. QEMU waits for the first
@@ -89,10 +89,6 @@ class QemuBoard:
         """Waits for QEMU to exit; returns its exit status (the firmware's semihosting status)."""
         return self.proc.wait(timeout=timeout)
 
-    @property
-    def exit_status(self):
-        return None if self.proc is None else self.proc.poll()
-
     def stop(self, timeout=5):
         """Terminates QEMU if it still runs."""
         if self.proc is not None and self.proc.poll() is None:
@@ -112,9 +108,3 @@ class QemuBoard:
     def __exit__(self, *exc):
         self.stop()
 
-
-def launch(board="qemu", elf=None, icount_shift=0, log_path=None):
-    """Starts `elf` on the emulated `board`; returns the running QemuBoard (`.url`, `.proc`, `.stop()`)."""
-    if elf is None:
-        raise ValueError("launch() needs the firmware ELF (make -s -C firmware print-elf BOARD=...)")
-    return QemuBoard(elf, board=board, icount_shift=icount_shift, log_path=log_path).start()

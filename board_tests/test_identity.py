@@ -5,8 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from board_tests.artifacts import EXACT_KERNELS
 from board_tests.client import BoardErrorReply, input_crc
+from board_tests.metrics import allowed_abs_diff
 
 
 def test_board_answers_its_name(board):
@@ -56,10 +56,10 @@ def test_golden_vectors_reproduced(board, board_info, model, run_report):
         exact += diff == 0
     run_report.setdefault("identity", {}).update(
         {"golden_vectors": len(vectors), "golden_bit_exact": exact, "golden_max_abs_diff": worst})
-    if board_info.get("kernels") in EXACT_KERNELS:
-        assert exact == len(vectors), f"{board_info.get('kernels')} kernels must match the host bit for bit; max diff {worst}"
-    else:
-        assert worst <= 8, f"CMSIS-NN outputs differ from the golden logits by up to {worst} LSB"
+    kernels = board_info.get("kernels")
+    assert worst <= allowed_abs_diff(kernels), (
+        f"{kernels} kernels: golden logits differ by up to {worst} LSB ({exact}/{len(vectors)} bit-exact), "
+        f"more than the {allowed_abs_diff(kernels)} LSB these kernels may differ by (board_tests/metrics.py)")
 
 
 def test_host_tokenizer_reproduces_golden_token_ids(model):

@@ -12,9 +12,10 @@ class Board:
     """Memory of a board and what the firmware itself needs there (estimates; `make size` measures).
 
     Args:
-        flash, ram: bytes available to the application.
+        flash, ram: bytes available to the application: `make size`'s limits (for the Nucleo, its 192 KB
+            of SRAM: the stack has the 64 KB CCM to itself).
         code_flash: firmware code (TFLM, CMSIS-NN kernels, protocol), model not included.
-        firmware_ram: stack plus the firmware's static data, arena not included.
+        firmware_ram: the firmware's static data besides the arena, plus the stack where it shares `ram`.
     """
 
     name: str
@@ -29,10 +30,12 @@ BOARDS = {
     b.name: b
     for b in [
         Board("qemu", "QEMU mps2-an386 (Cortex-M4F)", 4096 * KB, 4096 * KB, 160 * KB, 24 * KB),
-        Board("qemu_stm32", "QEMU netduinoplus2 (STM32F405)", 1024 * KB, 192 * KB, 160 * KB, 24 * KB),
-        Board("nucleo_f429zi", "STM32 Nucleo-144 F429ZI", 2048 * KB, 256 * KB, 160 * KB, 24 * KB),
+        Board("qemu_stm32", "QEMU netduinoplus2 (STM32F405)", 1024 * KB, 192 * KB, 160 * KB, 16 * KB),
+        Board("nucleo_f429zi", "STM32 Nucleo-144 F429ZI", 2048 * KB, 192 * KB, 160 * KB, 8 * KB),
         # The Arduino mbed core takes a good part of the RAM and flash before the application.
         Board("nano33ble", "Arduino Nano 33 BLE (nRF52840)", 1024 * KB, 256 * KB, 320 * KB, 72 * KB),
+        Board("nano33ble_baremetal", "Arduino Nano 33 BLE, bare metal (make ROUTE=baremetal)",
+              960 * KB, 256 * KB, 160 * KB, 24 * KB),
     ]
 }
 
@@ -51,8 +54,8 @@ class Fit:
         b = self.board
         verdict = "fits" if self.fits else "DOES NOT FIT"
         return (
-            f"{b.name:14s} {verdict:12s} flash {self.flash_needed / KB:7.1f} / {b.flash / KB:6.0f} KB"
-            f"   RAM {self.ram_needed / KB:6.1f} / {b.ram / KB:5.0f} KB"
+            f"{b.name:19s} {verdict:12s} flash {self.flash_needed / KB:7.1f} / {b.flash / KB:6.0f} KB"
+            f"   RAM {self.ram_needed / KB:6.1f} / {b.ram / KB:5.0f} KB ({(b.ram - self.ram_needed) / KB:.1f} KB spare)"
         )
 
 

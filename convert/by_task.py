@@ -27,14 +27,25 @@ def checkpoint_for(task: str) -> Path:
     return folder
 
 
-def converted_model(task: str, models_dir: Path = MODELS_DIR) -> Path:
-    """Returns `models_dir/<task>`, converting `checkpoints/<task>` into it first if needed."""
+def _evaluated_on(info: Path) -> str:
+    import json
+
+    return json.loads(info.read_text()).get("evaluation", {}).get("split", "").split(" ")[0]
+
+
+def converted_model(task: str, models_dir: Path = MODELS_DIR, eval_split: str = "validation") -> Path:
+    """Returns `models_dir/<task>`, converting `checkpoints/<task>` into it first if needed.
+
+    `eval_split` is the carved split the converter scores float, QAT and int8 on (and takes its golden
+    vectors from); a model scored on another split is converted again.
+    """
     checkpoint = checkpoint_for(task)
     model_dir = models_dir / task
     info = model_dir / "model_info.json"
-    if not info.is_file() or info.stat().st_mtime < (checkpoint / "qat.h5").stat().st_mtime:
+    if (not info.is_file() or info.stat().st_mtime < (checkpoint / "qat.h5").stat().st_mtime
+            or _evaluated_on(info) != eval_split):
         command = [sys.executable, str(REPO_ROOT / "convert" / "to_tflite.py"), "--checkpoint", str(checkpoint),
-                   "--out", str(model_dir)]
+                   "--out", str(model_dir), "--eval-split", eval_split]
         print("$ " + " ".join(command), flush=True)
         subprocess.run(command, check=True, cwd=REPO_ROOT)
     return model_dir

@@ -15,6 +15,7 @@ _RESOLVER_EXCEPTIONS = {
     "L2_NORMALIZATION": "AddL2Normalization",
     "SPACE_TO_BATCH_ND": "AddSpaceToBatchNd",
     "BATCH_TO_SPACE_ND": "AddBatchToSpaceNd",
+    "CUMSUM": "AddCumSum",
 }
 # Ops the resolver method of which we have checked exists in TFLite Micro.
 KNOWN_TFLM_OPS = {

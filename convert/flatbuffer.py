@@ -23,6 +23,7 @@ class TensorInfo:
 class ModelSummary:
     ops: list[str]  # builtin operator names, sorted, each once
     op_counts: dict[str, int]
+    sequence: list[str]  # the builtin name of every operator, in execution order
     tensors: list[TensorInfo]
     inputs: list[TensorInfo]
     outputs: list[TensorInfo]
@@ -32,9 +33,18 @@ class ModelSummary:
         return [t.name for t in self.tensors if t.dtype in ("float32", "float16")]
 
 
+def crc32_hex(data: bytes) -> str:
+    """CRC-32/IEEE as the firmware prints it: 8 lowercase hex digits.
+
+    >>> crc32_hex(b"123456789")
+    'cbf43926'
+    """
+    return f"{zlib.crc32(data) & 0xFFFFFFFF:08x}"
+
+
 def model_hash(model_bytes: bytes) -> str:
-    """CRC-32/IEEE of the flatbuffer as 8 hex digits: the id the firmware reports."""
-    return f"{zlib.crc32(model_bytes) & 0xFFFFFFFF:08x}"
+    """CRC-32/IEEE of the flatbuffer: the id the firmware reports."""
+    return crc32_hex(model_bytes)
 
 
 def order_inputs(model_bytes: bytes, names: list[str]) -> bytes:
@@ -78,11 +88,11 @@ def summarize(model_bytes: bytes) -> ModelSummary:
         raise ValueError(f"expected one subgraph, found {len(model.subgraphs)}")
     names = _builtin_names()
     graph = model.subgraphs[0]
-    op_counts: dict[str, int] = {}
+    sequence = []
     for op in graph.operators:
         code = model.operatorCodes[op.opcodeIndex]
-        name = names[max(code.builtinCode, code.deprecatedBuiltinCode)]
-        op_counts[name] = op_counts.get(name, 0) + 1
+        sequence.append(names[max(code.builtinCode, code.deprecatedBuiltinCode)])
+    op_counts = {name: sequence.count(name) for name in dict.fromkeys(sequence)}
 
     def info(tensor) -> TensorInfo:
         q = tensor.quantization
@@ -96,6 +106,7 @@ def summarize(model_bytes: bytes) -> ModelSummary:
     return ModelSummary(
         ops=sorted(op_counts),
         op_counts=op_counts,
+        sequence=sequence,
         tensors=tensors,
         inputs=[tensors[i] for i in graph.inputs],
         outputs=[tensors[i] for i in graph.outputs],

@@ -8,11 +8,13 @@ from pathlib import Path
 from convert.boards import KB, Fit
 
 
-def memory_report(model_bytes: int, arena_bytes: int, host_arena_bytes: int, fits: list[Fit]) -> dict:
+def memory_report(model_bytes: int, arena_bytes: int, host_arena_bytes: int, fits: list[Fit],
+                  device_arena_estimate: int | None = None) -> dict:
     return {
         "flatbuffer_bytes": model_bytes,
         "arena_bytes": arena_bytes,
         "host_arena_bytes": host_arena_bytes,
+        "device_arena_estimate": device_arena_estimate,
         "boards": {
             f.board.name: {
                 "fits": f.fits,
@@ -20,6 +22,7 @@ def memory_report(model_bytes: int, arena_bytes: int, host_arena_bytes: int, fit
                 "flash_available": f.board.flash,
                 "ram_needed": f.ram_needed,
                 "ram_available": f.board.ram,
+                "ram_spare": f.board.ram - f.ram_needed,
                 "firmware_code_flash_estimate": f.board.code_flash,
                 "firmware_ram_estimate": f.board.firmware_ram,
             }
@@ -36,18 +39,21 @@ def memory_markdown(report: dict, fits: list[Fit]) -> str:
         "",
         f"- flatbuffer: {report['flatbuffer_bytes']:,} bytes ({report['flatbuffer_bytes'] / KB:.1f} KB)",
         f"- TFLM arena: {report['host_arena_bytes']:,} bytes, the smallest arena the host TFLM interpreter "
-        "(reference kernels) runs in; the firmware reserves "
-        f"{report['arena_bytes']:,} bytes, with a margin for CMSIS-NN's scratch buffers",
+        "(reference kernels) runs in"
+        + (f", {report['device_arena_estimate']:,} bytes with 32-bit TFLM structures"
+           if report.get("device_arena_estimate") else "")
+        + f"; the firmware reserves {report['arena_bytes']:,} bytes, with room for CMSIS-NN's scratch buffers",
         "",
         "Firmware code and RAM besides the model are estimates per board; `make -C firmware size` measures them.",
         "",
-        "| board | fits | flash needed | flash | RAM needed | RAM |",
-        "|---|---|---|---|---|---|",
+        "| board | fits | flash needed | flash | RAM needed | RAM | RAM spare |",
+        "|---|---|---|---|---|---|---|",
     ]
     for f in fits:
         lines.append(
             f"| {f.board.name} | {'yes' if f.fits else '**no**'} | {f.flash_needed / KB:.1f} KB | "
-            f"{f.board.flash / KB:.0f} KB | {f.ram_needed / KB:.1f} KB | {f.board.ram / KB:.0f} KB |"
+            f"{f.board.flash / KB:.0f} KB | {f.ram_needed / KB:.1f} KB | {f.board.ram / KB:.0f} KB | "
+            f"{(f.board.ram - f.ram_needed) / KB:.1f} KB |"
         )
     return "\n".join(lines) + "\n"
 

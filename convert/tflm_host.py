@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 
 import numpy as np
@@ -53,8 +54,8 @@ class HostModel:
             rows = progress(rows)
         return np.stack([self.run(token_ids[i], segment_ids[i]) for i in rows])
 
-    def recorded_arena_bytes(self) -> int:
-        """The recording allocator's total, which TFLM prints to C-level stderr."""
+    def _allocation_report(self) -> str:
+        """What TFLM's recording allocator prints to C-level stderr."""
         with tempfile.TemporaryFile() as capture:
             saved = os.dup(2)
             os.dup2(capture.fileno(), 2)
@@ -64,11 +65,22 @@ class HostModel:
                 os.dup2(saved, 2)
                 os.close(saved)
             capture.seek(0)
-            text = capture.read().decode(errors="replace")
-        for line in text.splitlines():
-            if "Arena allocation total" in line:
-                return int(line.split("total")[1].split()[0])
-        raise RuntimeError("TFLM printed no arena total")
+            return capture.read().decode(errors="replace")
+
+    def recorded_arena_bytes(self, part: str = "total") -> int:
+        """The recording allocator's `part` ("total", "head": planned activations and scratch, "tail":
+        persistent data)."""
+        for line in self._allocation_report().splitlines():
+            if f"Arena allocation {part}" in line:
+                return int(line.split(part)[1].split()[0])
+        raise RuntimeError(f"TFLM printed no arena {part}")
+
+    def recorded_allocations(self) -> dict[str, tuple[int, int]]:
+        """Persistent allocations by kind: name -> (bytes used, number of allocations)."""
+        found = {}
+        for match in re.finditer(r"'([^']+)' used (\d+) bytes .*? for (\d+) ", self._allocation_report()):
+            found[match.group(1)] = (int(match.group(2)), int(match.group(3)))
+        return found
 
 
 def allocates(model_bytes: bytes, arena_size: int, example) -> bool:
@@ -98,3 +110,22 @@ def minimum_arena_bytes(model_bytes: bytes, example, step: int = 16) -> int:
         else:
             low = middle
     return high
+
+
+# Bytes per allocation on a 32-bit Cortex-M of the TFLM structures whose size the host's 64-bit
+# pointers double: TfLiteEvalTensor (data, dims, type) and NodeAndRegistration (a TfLiteNode of six
+# pointers and an int, plus the registration pointer).
+DEVICE_STRUCT_BYTES = {"TfLiteEvalTensor data": 12, "NodeAndRegistration struct": 32}
+
+
+def device_arena_estimate(model_bytes: bytes, example) -> tuple[int, int]:
+    """(host minimum, the same arena with 32-bit TFLM structures) for the reference kernels.
+
+    The planned activations and the kernels' own data are the same on both; only the structures the
+    interpreter keeps per tensor and per operator shrink. CMSIS-NN scratch buffers come on top.
+    """
+    host_minimum = minimum_arena_bytes(model_bytes, example)
+    allocations = HostModel(model_bytes).recorded_allocations()
+    saved = sum(used - DEVICE_STRUCT_BYTES[kind] * count
+                for kind, (used, count) in allocations.items() if kind in DEVICE_STRUCT_BYTES)
+    return host_minimum, host_minimum - saved

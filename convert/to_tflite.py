@@ -24,18 +24,23 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 import numpy as np  # noqa: E402
 
 from convert.boards import BOARDS, KB, fit, get_board  # noqa: E402
-from keras_models.checkpoint import repo_relative  # noqa: E402
+from keras_models.paths import repo_relative  # noqa: E402
 
 GOLDEN_COUNT = 8
+REWRITE_CHECK_COUNT = 16  # validation examples on which the memory rewrite is checked bit for bit
 
 
-def firmware_arena_bytes(host_minimum: int) -> int:
-    """The arena the firmware gets: the host minimum plus a margin for CMSIS-NN's scratch buffers.
+def firmware_arena_bytes(host_minimum: int, device_estimate: int, scratch: int, planned: bool) -> int:
+    """The arena the firmware gets.
 
-    The host interpreter runs the reference kernels; CMSIS-NN asks for scratch space they do not (one
-    L=64 graph needed 1.1 KB more on the device than the host minimum), while 32-bit pointers save a few KB.
+    With an offline memory plan, the device needs the host minimum less what 32-bit TFLM structures save
+    (`device_estimate`) plus what CMSIS-NN's scratch buffers add above the plan (`scratch`; TFLM puts
+    them in the plan's gaps where they fit). Without one, TFLM's own planner on the device may place things differently from the host: the host minimum
+    plus a generous margin (one L=64 graph needed 1.1 KB more on the device than the host minimum).
     The firmware reports what it really used (`mem%`).
     """
+    if planned:
+        return (device_estimate + scratch + 255) // 256 * 256
     return (host_minimum + max(16 * 1024, host_minimum // 8) + 255) // 256 * 256
 
 
@@ -55,10 +60,16 @@ def parse_args(argv=None):
     parser.add_argument("--seq-len", type=int, help="sequence length L (default: the trained one)")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_OUT, help="output folder (default: %(default)s)")
     parser.add_argument("--calibration-samples", type=int, default=300)
+    parser.add_argument("--eval-split", default="validation", choices=("validation", "test"),
+                        help="carved split for the float / QAT / int8 scores and golden vectors (default validation)")
     parser.add_argument("--eval-samples", type=int, default=0,
                         help="validation examples to compare int8 with Keras (default 0: all)")
     parser.add_argument("--board", action="append", default=[], choices=sorted(BOARDS),
                         help="fail unless the model fits this board (repeatable)")
+    parser.add_argument("--row-chunks", default="auto",
+                        help="run each encoder layer's rows in this many chunks (0-10; 0: none), with an offline "
+                             "memory plan; auto (default): the count with the smallest arena; off: keep the "
+                             "converter's graph and TFLM's own memory planner")
     parser.add_argument("--data", help="local data folder (default: shared/data beside the repo)")
     return parser.parse_args(argv)
 
@@ -88,6 +99,7 @@ def _load_source(args):
     if not folder.exists() and "/" not in args.checkpoint and (CHECKPOINTS_DIR / args.checkpoint).exists():
         folder = CHECKPOINTS_DIR / args.checkpoint
     info = CheckpointInfo.load(folder)
+    info.check_scored_on(args.eval_split)
     seq_len = args.seq_len or info.config.seq_len
     if seq_len > info.config.seq_len:
         raise UsageError(f"--seq-len {seq_len} exceeds the checkpoint's trained sequence length {info.config.seq_len}")
@@ -123,6 +135,8 @@ def convert(args) -> int:
         get_board(name)
     if args.calibration_samples < 1:
         raise UsageError("--calibration-samples must be at least 1")
+    if args.row_chunks not in ("auto", "off") and args.row_chunks not in [str(n) for n in range(11)]:
+        raise UsageError(f"--row-chunks must be auto, off or 0 to 10, not {args.row_chunks!r}")
     _prepare_out(args.out)
 
     from tqdm import tqdm
@@ -130,7 +144,9 @@ def convert(args) -> int:
     from convert import c_sources, reports
     from convert.export import convert_to_int8
     from convert.flatbuffer import model_hash, summarize
-    from convert.tflm_host import HostModel, minimum_arena_bytes
+    from convert.memory_rewrite import rewrite_for_memory
+    from convert.memory_rewrite import scratch_beyond_plan
+    from convert.tflm_host import HostModel, device_arena_estimate
     from keras_models.data import load_task
     from keras_models.metrics import predictions_from_logits, score
     from keras_models.model import count_parameters
@@ -160,10 +176,17 @@ def convert(args) -> int:
     convert_started = time.time()
     model_bytes = convert_to_int8(qat, seq_len, (cal_ids, cal_segments))
     convert_seconds = time.time() - convert_started
+    val, val_ids, val_segments = encoded(args.eval_split, args.eval_samples)
+    checked = [(ids, segments) for _, ids, segments in _golden_inputs(val, val_ids, val_segments, info.config.vocab_size)]
+    checked += list(zip(val_ids[GOLDEN_COUNT:REWRITE_CHECK_COUNT], val_segments[GOLDEN_COUNT:REWRITE_CHECK_COUNT]))
+    chunks, planned_bytes = None, None
+    if args.row_chunks != "off":
+        wanted = None if args.row_chunks == "auto" else int(args.row_chunks)
+        model_bytes, chunks, planned_bytes = rewrite_for_memory(model_bytes, checked, wanted)
+        print(f"memory rewrite: {chunks} row chunks per layer, offline plan of {planned_bytes:,} activation bytes, "
+              f"outputs equal bit for bit on {len(checked)} inputs")
     summary = summarize(model_bytes)
     output = summary.outputs[0]
-
-    val, val_ids, val_segments = encoded("validation", args.eval_samples)
     host = HostModel(model_bytes)
     int8_logits = host.run_batch(val_ids, val_segments, progress=lambda rows: tqdm(rows, desc="host TFLM", unit="ex"))
     dequantized = (int8_logits.astype(np.float32) - output.zero_point) * output.scale
@@ -171,7 +194,7 @@ def convert(args) -> int:
     float_logits = float_model.predict([val_ids, val_segments], batch_size=256, verbose=0)
     predict = lambda logits: predictions_from_logits(logits, spec.regression)  # noqa: E731
     evaluation = {
-        "split": "validation (seeded 10% of train)",
+        "split": f"{args.eval_split} (seeded 10% carved from train)",
         "examples": int(len(val)),
         "metric": spec.metric,
         "float_keras": score(spec.metric, val.labels, predict(float_logits)),
@@ -183,8 +206,9 @@ def convert(args) -> int:
     }
 
     example = (val_ids[0], val_segments[0])
-    arena_host = minimum_arena_bytes(model_bytes, example)
-    arena = firmware_arena_bytes(arena_host)
+    arena_host, arena_device = device_arena_estimate(model_bytes, example)
+    arena = firmware_arena_bytes(arena_host, arena_device, scratch_beyond_plan(model_bytes, planned_bytes),
+                                 planned_bytes is not None)
     fits = [fit(board, len(model_bytes), arena) for board in BOARDS.values()]
     golden = _golden_vectors(host, val, val_ids, val_segments, info.config.vocab_size, model_hash(model_bytes))
 
@@ -199,6 +223,9 @@ def convert(args) -> int:
         "output_zero_point": output.zero_point,
         "arena_bytes": arena,
         "host_arena_bytes": arena_host,
+        "device_arena_estimate": arena_device,
+        "planned_activation_bytes": planned_bytes,
+        "row_chunks": chunks,
     }
     model_info = {
         **settings,
@@ -216,7 +243,7 @@ def convert(args) -> int:
         "evaluation": evaluation,
         "conversion_seconds": round(convert_seconds, 1),
     }
-    memory = reports.memory_report(len(model_bytes), arena, arena_host, fits)
+    memory = reports.memory_report(len(model_bytes), arena, arena_host, fits, arena_device)
     _write_outputs(args.out, model_bytes, summary.ops, settings, info.label_names, golden, model_info, memory, fits)
 
     _print_summary(args.out, summary, model_bytes, (arena_host, arena), evaluation, fits, trained,
@@ -247,7 +274,8 @@ def _calibrate_ranges(qat, ids, segments, batch=32):
         qat([ids[start : start + batch], segments[start : start + batch]], training=True)
 
 
-def _golden_vectors(host, val, ids, segments, vocab_size, hash_hex):
+def _golden_inputs(val, ids, segments, vocab_size):
+    """(text, token ids, segment ids) of the golden vectors: validation examples and two edge cases."""
     from keras_models.tokenizer import segment_ids_for
 
     cases = [(val.texts[i], ids[i], segments[i]) for i in range(min(GOLDEN_COUNT, len(val)))]
@@ -257,6 +285,11 @@ def _golden_vectors(host, val, ids, segments, vocab_size, hash_hex):
     only_cls = np.zeros_like(ids[0])
     only_cls[0] = 2
     cases.append(("<[CLS] only>", only_cls, segment_ids_for(only_cls)))
+    return cases
+
+
+def _golden_vectors(host, val, ids, segments, vocab_size, hash_hex):
+    cases = _golden_inputs(val, ids, segments, vocab_size)
     vectors = [
         {"text": text, "token_ids": t.tolist(), "segment_ids": s.tolist(), "logits": host.run(t, s).tolist()}
         for text, t, s in cases

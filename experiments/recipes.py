@@ -15,6 +15,9 @@ class Recipe:
     qat_lr: float = 1e-4
     batch_size: int = 32
     weight_decay: float = 0.01
+    warmup: float = 0.06  # share of float training's steps; then linear decay to zero
+    attention_dropout: float = 0.0
+    class_weights: bool = False
     paper: float | None = None  # the paper's int8 EmbBERT-Q result, in percent
     paper_metric: str = "accuracy"
 

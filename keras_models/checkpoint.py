@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from keras_models.config import EmbBertConfig
-from keras_models.paths import REPO_ROOT
+from keras_models.paths import REPO_ROOT, repo_relative
 from keras_models.tasks import TaskSpec, get_task
 
 
@@ -32,6 +32,15 @@ class CheckpointInfo:
     scores: dict
     history: list
     init: str | None = None  # the pretraining folder fine-tuning started from; None: a random encoder
+    splits: str | None = None  # the carve of the data it trained on (`data.SPLIT_PROTOCOL`); None: the 90/10 one
+
+    def check_scored_on(self, split: str) -> None:
+        """Refuses to score a model on a carved test split that its own training data contained."""
+        from keras_models.data import SPLIT_PROTOCOL
+
+        if split == "test" and self.splits != SPLIT_PROTOCOL:
+            raise CheckpointError(f"{repo_relative(self.folder)} was trained on an earlier carve of the data whose train "
+                                  "split contains today's test split: retrain it before scoring it on test")
 
     @property
     def tokenizer_path(self) -> Path:
@@ -55,6 +64,7 @@ class CheckpointInfo:
             "num_outputs": self.num_outputs,
             "tokenizer": repo_relative(self.tokenizer),
             "init": self.init,
+            "splits": self.splits,
             "scores": self.scores,
             "history": self.history,
         }
@@ -80,17 +90,10 @@ class CheckpointInfo:
                 scores=record.get("scores", {}),
                 history=record.get("history", []),
                 init=record.get("init"),
+                splits=record.get("splits"),
             )
         except (ValueError, KeyError, TypeError) as error:
             raise CheckpointError(f"corrupt checkpoint {path}: {error}") from error
-
-
-def repo_relative(path) -> str:
-    """`path` relative to the repository when it lies inside it (no machine-specific paths in outputs)."""
-    try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
 
 
 def resize_model(model, info: CheckpointInfo, seq_len: int):

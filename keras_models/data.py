@@ -12,7 +12,13 @@ from keras_models.paths import data_dir
 from keras_models.tasks import TaskSpec, get_task
 
 VALIDATION_FRACTION = 0.1
+TEST_FRACTION = 0.1
 SPLIT_SEED = 42
+# Recorded in every checkpoint: a model is scored on the test split only if it was trained on this carve.
+# (Checkpoints without it come from the earlier 90/10 carve, whose train split holds today's test split.)
+SPLIT_PROTOCOL = f"seed {SPLIT_SEED}: {VALIDATION_FRACTION:.0%} validation, {TEST_FRACTION:.0%} test, rest train"
+# Official splits that are added to the training data (the paper trains Emotion on train + validation).
+EXTRA_TRAINING_SPLITS = {"emotion": ("validation",)}
 
 
 @dataclasses.dataclass
@@ -89,15 +95,33 @@ def _load_hub(spec: TaskSpec) -> tuple[dict, list[str]]:
     return splits, label_names
 
 
-def carve_validation(train: Split, fraction: float = VALIDATION_FRACTION, seed: int = SPLIT_SEED):
-    """Splits a seeded `fraction` of train off as validation; returns `(train, validation)`."""
+def carve_splits(train: Split, seed: int = SPLIT_SEED, validation_fraction: float = VALIDATION_FRACTION,
+                 test_fraction: float = TEST_FRACTION) -> tuple[Split, Split, Split]:
+    """Carves a seeded validation and test split out of train; returns `(train, validation, test)`.
+
+    One seeded permutation: its first `validation_fraction` is validation (the split earlier releases
+    carved, so recipes tuned on it stay tuned on validation), the next `test_fraction` is test, the rest
+    train. Nothing is ever tuned on test: it only estimates the score on data the project does not have.
+    """
     order = np.random.default_rng(seed).permutation(len(train))
-    n_val = max(1, int(round(len(train) * fraction)))
-    return train.take(np.sort(order[n_val:])), train.take(np.sort(order[:n_val]))
+    n_val = max(1, int(round(len(train) * validation_fraction)))
+    n_test = max(1, int(round(len(train) * test_fraction)))
+    if n_val + n_test >= len(train):
+        raise ValueError(f"{len(train)} training examples are too few to carve validation and test splits")
+    validation, test, rest = order[:n_val], order[n_val : n_val + n_test], order[n_val + n_test :]
+    return train.take(np.sort(rest)), train.take(np.sort(validation)), train.take(np.sort(test))
+
+
+def concatenate(first: Split, second: Split) -> Split:
+    return Split(first.texts + second.texts, np.concatenate([first.labels, second.labels]),
+                 first.pairs + second.pairs if first.pairs is not None else None)
 
 
 def load_task(name: str, source: str | Path | None = None) -> TaskData:
-    """Loads a task with `train` and a carved `validation` split (and the official ones as `official_*`).
+    """Loads a task with `train` and carved `validation` and `test` splits (official ones as `official_*`).
+
+    The carve is `carve_splits` on the official train split; official splits named in
+    `EXTRA_TRAINING_SPLITS` (Emotion's validation, as in the paper) are then added to `train`.
 
     Args:
         name: a task name ("snips", "glue/cola") or a folder laid out like `shared/data/<group>/<task>`
@@ -123,8 +147,11 @@ def load_task(name: str, source: str | Path | None = None) -> TaskData:
         origin = f"hub:{spec.hub_path}" + (f"/{spec.hub_config}" if spec.hub_config else "")
     if not spec.regression and not label_names:
         label_names = [str(i) for i in range(int(raw["train"].labels.max()) + 1)]
-    train, validation = carve_validation(raw["train"])
-    splits = {"train": train, "validation": validation}
+    train, validation, test = carve_splits(raw["train"])
+    for extra in EXTRA_TRAINING_SPLITS.get(spec.name, ()):
+        if extra in raw:
+            train = concatenate(train, raw[extra])
+    splits = {"train": train, "validation": validation, "test": test}
     splits.update({f"official_{k}": v for k, v in raw.items() if k != "train"})
     return TaskData(spec, label_names, splits, origin)
 
@@ -142,16 +169,28 @@ def corpus_texts(names=("corpus/imdb_unsup", "corpus/wikitext2")) -> list[str]:
     return texts
 
 
-def all_training_texts() -> list[str]:
-    """The unlabelled corpus plus every locally available task's train split (never the carved validation)."""
+def pretraining_sources() -> tuple[list[str], list[tuple[str, str]]]:
+    """Unlabelled text for pretraining: `(texts, pairs)`.
+
+    Texts: the corpus and the train split of every locally available single-text task; pairs: the train
+    split of every pair task, as (first, second). Never a carved validation or test split.
+    """
     from keras_models.tasks import TASKS
 
-    texts = corpus_texts()
+    texts, pairs = corpus_texts(), []
     for name in TASKS:
         try:
             train = load_task(name).splits["train"]
         except FileNotFoundError:
             continue
-        texts.extend(train.texts)
-        texts.extend(train.pairs or [])
-    return texts
+        if train.pairs is None:
+            texts.extend(train.texts)
+        else:
+            pairs.extend(zip(train.texts, train.pairs))
+    return texts, pairs
+
+
+def all_training_texts() -> list[str]:
+    """The unlabelled corpus plus every locally available task's train split, pairs as two texts."""
+    texts, pairs = pretraining_sources()
+    return texts + [text for pair in pairs for text in pair]

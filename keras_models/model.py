@@ -24,15 +24,20 @@ def _inputs(seq_len: int):
     )
 
 
-def encode(config: EmbBertConfig, token_ids, segment_ids, folded: bool = False):
-    """Wires the Nano Embedder and the N encoder layers; returns the (batch, L, d) sequence output."""
+def encode(config: EmbBertConfig, token_ids, segment_ids, folded: bool = False, attention_dropout: float = 0.0):
+    """Wires the Nano Embedder and the N encoder layers; returns the (batch, L, d) sequence output.
+
+    `attention_dropout` acts only while training; it is not part of the config since the deployed graph
+    never has it.
+    """
     d = config.hidden_dim
     x = NanoEmbedder(config.vocab_size, config.seq_len, config.embed_dim, d, name="embedder")(
         [token_ids, segment_ids]
     )
     for i in range(config.num_layers):
         h = RMSNorm(config.norm_epsilon, name=f"layer{i}_norm")(x)
-        attention = EfficientAttention(d, config.mask_penalty, folded=folded, name=f"layer{i}_attention")(
+        attention = EfficientAttention(d, config.mask_penalty, folded=folded, dropout=attention_dropout,
+                                       name=f"layer{i}_attention")(
             [h, segment_ids]
         )
         conv = CausalConvBranch(d, config.conv_kernel, name=f"layer{i}_conv")(h)
@@ -40,28 +45,33 @@ def encode(config: EmbBertConfig, token_ids, segment_ids, folded: bool = False):
     return x
 
 
-def build_classifier(config: EmbBertConfig, num_outputs: int, folded: bool = False) -> keras.Model:
+def build_classifier(config: EmbBertConfig, num_outputs: int, folded: bool = False,
+                     attention_dropout: float = 0.0) -> keras.Model:
     """EmbBERT with a dense head on the [CLS] output: `num_outputs` logits (1 for regression)."""
     if num_outputs < 1:
         raise ValueError(f"num_outputs must be at least 1, got {num_outputs}")
     token_ids, segment_ids = _inputs(config.seq_len)
-    x = encode(config, token_ids, segment_ids, folded)
+    x = encode(config, token_ids, segment_ids, folded, attention_dropout)
     logits = keras.layers.Dense(num_outputs, name="logits")(FirstToken(name="cls")(x))
     return keras.Model([token_ids, segment_ids], logits, name="embbert_classifier")
 
 
-def build_pretrainer(config: EmbBertConfig, max_masked: int) -> keras.Model:
-    """EmbBERT with a masked-LM head: dense d→V at the `max_masked` positions given per sequence.
+def build_pretrainer(config: EmbBertConfig, max_masked: int | None = None, dynamic_length: bool = False) -> keras.Model:
+    """EmbBERT with the pretraining heads: masked LM and next-segment prediction.
 
-    Inputs: token ids, segment ids and `masked_positions` (int32, `(batch, max_masked)`); the head runs only
-    on the gathered positions, as BERT does, which keeps the V-wide output small. Dropped for fine-tuning.
+    Inputs: token ids, segment ids and `masked_positions` (int32, `(batch, max_masked)`); the masked-LM head
+    (dense d→V) runs only on the gathered positions, as BERT's does, which keeps the V-wide output small.
+    Outputs: `(mlm_logits, pair_logits)`, the second a 2-way "does b follow a" from the [CLS] output. With
+    `dynamic_length`, rows of any length up to `config.seq_len` are accepted (pretraining batches short texts
+    in short rows). Both heads are dropped for fine-tuning.
     """
-    token_ids, segment_ids = _inputs(config.seq_len)
+    token_ids, segment_ids = _inputs(None if dynamic_length else config.seq_len)
     positions = keras.Input((max_masked,), dtype="int32", name="masked_positions")
     x = encode(config, token_ids, segment_ids)
     gathered = GatherPositions(name="mlm_gather")([x, positions])
     logits = keras.layers.Dense(config.vocab_size, name="mlm_logits")(gathered)
-    return keras.Model([token_ids, segment_ids, positions], logits, name="embbert_pretrainer")
+    pair_logits = keras.layers.Dense(2, name="pair_logits")(FirstToken(name="pair_cls")(x))
+    return keras.Model([token_ids, segment_ids, positions], [logits, pair_logits], name="embbert_pretrainer")
 
 
 def copy_encoder_weights(source: keras.Model, target: keras.Model) -> int:
@@ -72,7 +82,7 @@ def copy_encoder_weights(source: keras.Model, target: keras.Model) -> int:
     """
     copied = 0
     for layer in source.layers:
-        if not layer.weights or layer.name.startswith(("mlm_", "logits")):
+        if not layer.weights or layer.name.startswith(("mlm_", "pair_", "logits")):
             continue
         target_layer = target.get_layer(layer.name)
         weights = [

@@ -17,3 +17,20 @@ def data_dir() -> Path:
     if "EMBBERT_DATA_DIR" in os.environ:
         return Path(os.environ["EMBBERT_DATA_DIR"])
     return REPO_ROOT.parent / "shared" / "data"
+
+
+def repo_relative(path) -> str:
+    """`path` relative to the repository when it lies inside it or beside it (`../shared/data/...`), else as
+    given: so that outputs hold no machine-specific paths.
+
+    >>> repo_relative(REPO_ROOT / "checkpoints" / "snips")
+    'checkpoints/snips'
+    >>> repo_relative(REPO_ROOT.parent / "shared" / "data")
+    '../shared/data'
+    >>> repo_relative("/elsewhere/model")
+    '/elsewhere/model'
+    """
+    resolved = Path(path).resolve()
+    if resolved.is_relative_to(REPO_ROOT.parent) and REPO_ROOT.parent != Path(REPO_ROOT.anchor):
+        return os.path.relpath(resolved, REPO_ROOT)
+    return str(path)

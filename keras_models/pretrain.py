@@ -1,12 +1,16 @@
-"""Masked-LM pretraining of the EmbBERT encoder on unlabelled text and the tasks' training text.
+"""Pretraining of the EmbBERT encoder: masked LM plus next-segment prediction, on unlabelled text.
 
-    python -m keras_models.pretrain --steps 20000 --out checkpoints/pretrained
+    python -m keras_models.pretrain --steps 50000 --out checkpoints/pretrained
 
 Text: `shared/data/corpus` (IMDb unlabelled reviews, WikiText-2) and the train split of every task (never
-the carved validation). Documents are cut into `[CLS]`-led chunks of L tokens; masking is redrawn for every
-batch (seeded by step). Every `--save-every` steps the state (model, optimizer, step) is saved under
-`<out>/state/` and the encoder as `<out>/pretrained.h5`; running the same command again resumes. Fine-tune
-from it with `python -m keras_models.train ... --init <out>`.
+a carved validation or test split); pair tasks contribute their (a, b) pairs. Every row is `[CLS] a [SEP] b`
+(`keras_models.pretraining_data`): 15% of its real tokens masked (80/10/10, redrawn every batch), and a
+2-way label saying whether b follows a. Rows are bucketed by length (32 to L tokens) and every batch holds
+`--tokens-per-batch` slots. A seeded 1% of the sources is held out for the record's loss and accuracies.
+
+Every `--save-every` steps the state (model, optimizer, step, epoch) goes to `<out>/state/`, the encoder
+with its heads to `<out>/pretrained.h5` and the record to `<out>/pretraining.json`; running the same command
+again resumes. Fine-tune from it with `python -m keras_models.train ... --init <out>`.
 """
 
 from __future__ import annotations
@@ -19,152 +23,190 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_models.config import CLS_ID, PAD_ID, PRESETS, SEP_ID, EmbBertConfig, get_preset
+from keras_models.config import PRESETS, EmbBertConfig, get_preset
 from keras_models.paths import TOKENIZER_PATH
 
-MIN_CHUNK_TOKENS = 8
+OBJECTIVE = "mlm+next-segment, length-bucketed rows"
+HELD_OUT_FRACTION = 0.01
+HELD_OUT_BATCHES = 24
 
 
-def chunk_documents(documents: list[list[int]], seq_len: int) -> np.ndarray:
-    """Packs token lists into `[CLS]`-led rows of `seq_len` ids, as RoBERTa packs full sentences.
-
-    A long document fills rows of its own; short documents, and the tail of a long one, share a row,
-    separated by `[SEP]`, so that little of each row is padding (task utterances are often ~10 tokens).
-    The last shared row is right-padded; pieces under 8 tokens are dropped.
-    """
-    body = seq_len - 1
-    rows, shared = [], []
-
-    def close_shared():
-        if shared:
-            rows.append([CLS_ID] + shared + [PAD_ID] * (body - len(shared)))
-            shared.clear()
-
-    for ids in documents:
-        for start in range(0, len(ids), body):
-            piece = list(ids[start : start + body])
-            if len(piece) < MIN_CHUNK_TOKENS:
-                continue
-            if len(piece) == body:
-                rows.append([CLS_ID] + piece)
-                continue
-            if len(shared) + len(piece) + (1 if shared else 0) > body:
-                close_shared()
-            shared.extend(([SEP_ID] if shared else []) + piece)
-    close_shared()
-    return np.array(rows, np.int32).reshape(-1, seq_len)
-
-
-def _chunks(args, config: EmbBertConfig, tokenizer) -> np.ndarray:
-    cache = args.out / f"chunks-L{config.seq_len}.npy"
+def _tokenised_sources(args, tokenizer) -> tuple[list[list[int]], list[tuple[list[int], list[int]]]]:
+    """The sources as token ids (cached in `<out>/sources.npz`, which stays out of git)."""
+    cache = args.out / "sources.npz"
     if cache.is_file():
-        return np.load(cache)
-    from keras_models.data import all_training_texts
+        stored = np.load(cache)
+        ids, offsets, pair_split = stored["ids"], stored["offsets"], int(stored["pair_start"])
+    else:
+        from keras_models.data import pretraining_sources
 
-    texts = all_training_texts()
-    print(f"tokenizing {len(texts):,} texts")
-    documents = [e.ids for e in tokenizer.encode_batch(texts, add_special_tokens=False)]
-    chunks = chunk_documents(documents, config.seq_len)
-    np.random.default_rng(args.seed).shuffle(chunks)
-    np.save(cache, chunks)
-    return chunks
+        texts, pairs = pretraining_sources()
+        print(f"tokenizing {len(texts):,} texts and {len(pairs):,} pairs")
+        flat = texts + [t for pair in pairs for t in pair]
+        encoded = [e.ids for e in tokenizer.encode_batch(flat, add_special_tokens=False)]
+        offsets = np.cumsum([0] + [len(e) for e in encoded])
+        ids = np.concatenate([np.asarray(e, np.int32) for e in encoded])
+        pair_split = len(texts)
+        np.savez(cache, ids=ids, offsets=offsets, pair_start=pair_split)
+    pieces = [ids[offsets[i] : offsets[i + 1]].tolist() for i in range(len(offsets) - 1)]
+    documents = [p for p in pieces[:pair_split] if p]
+    pairs = [(a, b) for a, b in zip(pieces[pair_split::2], pieces[pair_split + 1 :: 2]) if a and b]
+    return documents, pairs
+
+
+def _hold_out(items: list, seed: int) -> tuple[list, list]:
+    """Returns `(train, held_out)`: a seeded `HELD_OUT_FRACTION` of `items` is held out."""
+    held = np.zeros(len(items), bool)
+    held[np.random.default_rng(seed).permutation(len(items))[: max(1, int(len(items) * HELD_OUT_FRACTION))]] = True
+    return [x for x, h in zip(items, held) if not h], [x for x, h in zip(items, held) if h]
+
+
+def _inputs_and_targets(batch, rng, config: EmbBertConfig):
+    """Masks a batch; returns `(x, y, sample_weights)` for the two-headed pretrainer.
+
+    Each head's weights are scaled to average 1 over the batch's slots, so Keras's mean over slots is the
+    mean over the real masked tokens (and over the rows with a pair label).
+    """
+    from keras_models.masking import mask_tokens
+    from keras_models.tokenizer import segment_ids_for
+
+    corrupted, positions, labels, weights = mask_tokens(batch.token_ids, rng, config.vocab_size)
+    mlm_weights = weights * (weights.size / max(1.0, weights.sum()))
+    pair_weights = batch.pair_weights * (batch.pair_weights.size / max(1.0, batch.pair_weights.sum()))
+    x = [corrupted, segment_ids_for(batch.token_ids), positions]
+    return x, [labels, batch.is_next], [mlm_weights, pair_weights]
+
+
+def _new_record(config: EmbBertConfig, args) -> dict:
+    return {"config": config.to_dict(), "objective": OBJECTIVE, "tokens_per_batch": args.tokens_per_batch,
+            "steps": 0, "tokens": 0, "real_tokens": 0, "seconds": 0.0, "history": []}
 
 
 def pretrain(args) -> dict:
     from tqdm import tqdm
 
     from keras_models._keras import keras, tf
-    from keras_models.masking import mask_tokens, max_masked_for
     from keras_models.model import build_pretrainer
-    from keras_models.tokenizer import load_tokenizer, segment_ids_for
+    from keras_models.pretraining_data import make_batches, make_examples
+    from keras_models.schedules import WarmupLinearDecay
+    from keras_models.tokenizer import load_tokenizer
 
     keras.utils.set_random_seed(args.seed)
     config = get_preset(args.preset, seq_len=args.seq_len)
     args.out.mkdir(parents=True, exist_ok=True)
     record_path = args.out / "pretraining.json"
-    record = json.loads(record_path.read_text()) if record_path.is_file() else {
-        "config": config.to_dict(), "steps": 0, "tokens": 0, "history": []}
-    if EmbBertConfig.from_dict(record["config"]) != config:
-        raise ValueError(f"{args.out} holds pretraining of another configuration; choose another --out")
+    record = json.loads(record_path.read_text()) if record_path.is_file() else _new_record(config, args)
+    if EmbBertConfig.from_dict(record["config"]) != config or record.get("objective") != OBJECTIVE:
+        raise ValueError(f"{args.out} holds pretraining of another configuration or objective; choose another --out")
+    if record["tokens_per_batch"] != args.tokens_per_batch:
+        raise ValueError(f"{args.out} was pretrained with --tokens-per-batch {record['tokens_per_batch']}")
 
-    chunks = _chunks(args, config, load_tokenizer(args.tokenizer))
-    held_out, chunks = chunks[:512], chunks[512:]
-    print(f"{len(chunks):,} training chunks of {config.seq_len} tokens ({(chunks != PAD_ID).sum():,} real tokens)")
+    documents, pairs = _tokenised_sources(args, load_tokenizer(args.tokenizer))
+    documents, held_documents = _hold_out(documents, args.seed)
+    pairs, held_pairs = _hold_out(pairs, args.seed + 1)
+    held_rng = np.random.default_rng([args.seed, 2])
+    held_out = make_batches(make_examples(held_documents, held_pairs, config.seq_len, held_rng),
+                            args.tokens_per_batch, held_rng, config.seq_len, keep_partial=True)[:HELD_OUT_BATCHES]
+    print(f"{len(documents):,} texts and {len(pairs):,} pairs for training ({sum(map(len, documents)):,} tokens); "
+          f"{len(held_out)} held-out batches")
 
-    model = build_pretrainer(config, max_masked_for(config.seq_len))
-    schedule = keras.optimizers.schedules.PolynomialDecay(args.lr, args.steps, end_learning_rate=args.lr * 0.05)
+    model = build_pretrainer(config, dynamic_length=True)
+    schedule = WarmupLinearDecay(args.lr, args.warmup_steps, args.steps, end_fraction=0.05)
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=args.weight_decay)
-    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  weighted_metrics=["accuracy"])
-    step = tf.Variable(0, dtype=tf.int64)
-    state = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step)
+    ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=optimizer, loss=[ce, ce], weighted_metrics=[["accuracy"], ["accuracy"]],
+                  jit_compile=args.xla)
+    step, epoch, epoch_start = (tf.Variable(0, dtype=tf.int64) for _ in range(3))
+    state = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step, epoch=epoch, epoch_start=epoch_start)
     manager = tf.train.CheckpointManager(state, str(args.out / "state"), max_to_keep=1)
     if manager.latest_checkpoint:
         state.restore(manager.latest_checkpoint).expect_partial()
         print(f"resuming after step {int(step)}")
     elif record["steps"] and (args.out / "pretrained.h5").is_file():
         # A shipped encoder comes without its optimizer state (state/ stays out of git): keep its weights and
-        # step count, and let AdamW's moments start afresh.
+        # position in the data, and let AdamW's moments start afresh.
         model.load_weights(str(args.out / "pretrained.h5"))
-        step.assign(record["steps"])
+        for variable, key in ((step, "steps"), (epoch, "epoch"), (epoch_start, "epoch_start")):
+            variable.assign(record.get(key, 0))
         optimizer.iterations.assign(record["steps"])
         print(f"continuing from pretrained.h5 after step {int(step)} (optimizer state starts afresh)")
 
-    def batch_at(rows, seed):
-        corrupted, positions, labels, weights = mask_tokens(rows, np.random.default_rng(seed), config.vocab_size)
-        return [corrupted, segment_ids_for(rows), positions], labels, weights
+    def evaluate() -> dict:
+        totals = np.zeros(4)
+        for index, batch in enumerate(held_out):
+            x, y, w = _inputs_and_targets(batch, np.random.default_rng([args.seed, 3, index]), config)
+            _, mlm_loss, _, mlm_accuracy, pair_accuracy = model.test_on_batch(x, y, sample_weight=w)
+            totals += [mlm_loss, mlm_accuracy, pair_accuracy, 1]
+        return {"held_out_loss": totals[0] / totals[3], "held_out_masked_accuracy": totals[1] / totals[3],
+                "held_out_pair_accuracy": totals[2] / totals[3]}
 
-    def save(loss):
-        x, y, w = batch_at(held_out, [args.seed, 0])
-        # One batch, divided by the share of real slots: the mean loss over the masked tokens themselves
-        # (Keras averages over every slot, padding slots of the position list included).
-        held_loss, held_accuracy = model.evaluate(x, y, sample_weight=w, batch_size=len(held_out), verbose=0)
-        held_loss /= float(np.mean(w))
+    clock = {"last": time.time()}
+    recent = {"mlm": [], "pair": [], "tokens": 0, "real": 0}
+
+    def save():
         now = time.time()
-        record["steps"] = int(step)
-        record["tokens"] = int(step) * args.batch_size * config.seq_len
-        record["seconds"] = round(record.get("seconds", 0) + now - clock["last"], 1)  # wall time, resumes included
-        clock["last"] = now
-        record["history"].append({"step": int(step), "train_loss": loss, "held_out_loss": held_loss,
-                                  "held_out_masked_accuracy": held_accuracy, "time": time.time()})
+        scores = evaluate()
+        record.update(steps=int(step), epoch=int(epoch), epoch_start=int(epoch_start))
+        record["tokens"] += recent["tokens"]
+        record["real_tokens"] += recent["real"]
+        record["seconds"] = round(record["seconds"] + now - clock["last"], 1)  # wall time, resumes included
+        clock["last"] = time.time()
+        record["history"].append({"step": int(step), "train_loss": float(np.mean(recent["mlm"])),
+                                  "train_pair_loss": float(np.mean(recent["pair"])), **scores,
+                                  "tokens": record["tokens"], "seconds": record["seconds"]})
+        recent.update(mlm=[], pair=[], tokens=0, real=0)
         model.save_weights(str(args.out / "pretrained.h5"))
         manager.save()
         tmp = record_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=2) + "\n")
         tmp.replace(record_path)
-        return held_loss, held_accuracy
+        return scores
 
-    clock = {"last": time.time()}
-    steps_per_epoch = len(chunks) // args.batch_size
+    batches, batches_epoch = [], -1
     progress = tqdm(total=args.steps, initial=int(step), desc="pretraining", unit="step")
-    losses = []
     while int(step) < args.steps:
-        current = int(step)
-        epoch, index = divmod(current, steps_per_epoch)
-        order = np.random.default_rng([args.seed, epoch]).permutation(len(chunks))
-        rows = chunks[order[index * args.batch_size : (index + 1) * args.batch_size]]
-        x, y, w = batch_at(rows, [args.seed, 1, current])
-        loss, _ = model.train_on_batch(x, y, sample_weight=w)
-        losses.append(loss / float(np.mean(w)))
-        step.assign(current + 1)
+        if batches_epoch != int(epoch):
+            rng = np.random.default_rng([args.seed, 1, int(epoch)])
+            batches = make_batches(make_examples(documents, pairs, config.seq_len, rng), args.tokens_per_batch, rng,
+                                   config.seq_len)
+            batches_epoch = int(epoch)
+        index = int(step) - int(epoch_start)
+        if index >= len(batches):
+            epoch_start.assign(int(step))
+            epoch.assign(int(epoch) + 1)
+            continue
+        batch = batches[index]
+        x, y, w = _inputs_and_targets(batch, np.random.default_rng([args.seed, 4, int(step)]), config)
+        _, mlm_loss, pair_loss, *_ = model.train_on_batch(x, y, sample_weight=w)
+        recent["mlm"].append(mlm_loss)
+        recent["pair"].append(pair_loss)
+        recent["tokens"] += batch.token_ids.size
+        recent["real"] += int((batch.token_ids != 0).sum())
+        step.assign(int(step) + 1)
         progress.update(1)
-        progress.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
+        progress.set_postfix(mlm=f"{np.mean(recent['mlm'][-50:]):.3f}", pair=f"{np.mean(recent['pair'][-50:]):.3f}",
+                             epoch=int(epoch))
         if int(step) % args.save_every == 0 or int(step) == args.steps:
-            held_loss, held_accuracy = save(float(np.mean(losses[-args.save_every:])))
-            progress.write(f"step {int(step)}: held-out loss {held_loss:.3f}, masked accuracy {held_accuracy:.3f}")
+            scores = save()
+            progress.write(f"step {int(step)}: held-out masked-LM loss {scores['held_out_loss']:.3f}, masked accuracy "
+                           f"{scores['held_out_masked_accuracy']:.3f}, pair accuracy "
+                           f"{scores['held_out_pair_accuracy']:.3f}")
     progress.close()
     return record
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description="Masked-LM pretraining of the EmbBERT encoder.")
+    parser = argparse.ArgumentParser(description="Pretrain the EmbBERT encoder (masked LM + next segment).")
     parser.add_argument("--preset", default="embbert-q", choices=sorted(PRESETS))
     parser.add_argument("--seq-len", type=int)
-    parser.add_argument("--steps", type=int, default=20000)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=50000, help="total steps (the learning rate decays over them)")
+    parser.add_argument("--tokens-per-batch", type=int, default=8192,
+                        help="token slots per batch: 32 rows of 256, 256 rows of 32")
     parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--warmup-steps", type=int, default=1000)
     parser.add_argument("--weight-decay", type=float, default=0.01)
     parser.add_argument("--save-every", type=int, default=500)
+    parser.add_argument("--xla", action="store_true", help="compile the training step with XLA")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tokenizer", type=Path, default=TOKENIZER_PATH)
     parser.add_argument("--out", type=Path, required=True)

@@ -1,8 +1,9 @@
 """Quantization-aware training of the deployed EmbBERT form with tensorflow-model-optimization.
 
-Every layer gets an explicit `QuantizeConfig`: weights are fake-quantised as TFLite will store them
-(symmetric int8, per output channel for projections, per tensor for lookup tables and the depthwise kernel,
-whose per-channel form breaks the converter), and each layer's output as an asymmetric int8 activation.
+Every layer gets an explicit `QuantizeConfig`: weights are fake-quantised as TFLite will store them,
+symmetric int8 with one scale per tensor, and each layer's output as an asymmetric int8 activation. Weights
+are per tensor, not per output channel: TF 2.21's converter fails on per-channel fake-quant of the Dense and
+reshaped depthwise kernels (README, "Training"), and every shipped checkpoint was trained per tensor.
 The scheme skips tfmot's default fake-quant after input layers, which would turn int32 ids into floats.
 """
 
@@ -25,37 +26,37 @@ import tensorflow_model_optimization as tfmot  # noqa: E402  (after _keras sets 
 _quantizers = tfmot.quantization.keras.quantizers
 
 
-def _weight_quantizer(per_channel: bool):
-    return _quantizers.LastValueQuantizer(num_bits=8, per_axis=False and per_channel, symmetric=True, narrow_range=True)
+def weight_quantizer():
+    """Symmetric int8 in [-127, 127], one scale per tensor, from the weights' last values."""
+    return _quantizers.LastValueQuantizer(num_bits=8, per_axis=False, symmetric=True, narrow_range=True)
 
 
-def _activation_quantizer():
+def activation_quantizer():
+    """Asymmetric int8, one scale and zero point per tensor, from a moving average of the batch ranges."""
     return _quantizers.MovingAverageQuantizer(num_bits=8, per_axis=False, symmetric=False, narrow_range=False)
 
 
 @keras.utils.register_keras_serializable(package="embbert")
 class WeightsAndOutputQuantizeConfig(tfmot.quantization.keras.QuantizeConfig):
-    """Fake-quantises the named weight attributes of a layer and, optionally, its output.
+    """Fake-quantises the named weight attributes of a layer (`weight_quantizer`) and, optionally, its output
+    (`activation_quantizer`).
 
     Args:
-        per_channel: attribute names quantised per output channel (last axis).
-        per_tensor: attribute names quantised with one scale.
+        weights: the names of the layer's weight attributes to quantise, in order.
         quantize_output: whether the layer's output gets an activation quantizer.
+        per_channel, per_tensor: read from checkpoints saved before every weight was per tensor; both name
+            weights to quantise (per tensor), `per_channel` ones first, as they were then.
     """
 
-    def __init__(self, per_channel=(), per_tensor=(), quantize_output=True):
-        self.per_channel = list(per_channel)
-        self.per_tensor = list(per_tensor)
+    def __init__(self, weights=(), quantize_output=True, per_channel=(), per_tensor=()):
+        self.weights = list(weights) + list(per_channel) + list(per_tensor)
         self.quantize_output = quantize_output
 
-    def _attributes(self):
-        return [(name, True) for name in self.per_channel] + [(name, False) for name in self.per_tensor]
-
     def get_weights_and_quantizers(self, layer):
-        return [(getattr(layer, name), _weight_quantizer(per_channel)) for name, per_channel in self._attributes()]
+        return [(getattr(layer, name), weight_quantizer()) for name in self.weights]
 
     def set_quantize_weights(self, layer, quantize_weights):
-        for (name, _), weight in zip(self._attributes(), quantize_weights):
+        for name, weight in zip(self.weights, quantize_weights):
             setattr(layer, name, weight)
 
     def get_activations_and_quantizers(self, layer):
@@ -65,26 +66,22 @@ class WeightsAndOutputQuantizeConfig(tfmot.quantization.keras.QuantizeConfig):
         pass
 
     def get_output_quantizers(self, layer):
-        return [_activation_quantizer()] if self.quantize_output else []
+        return [activation_quantizer()] if self.quantize_output else []
 
     def get_config(self):
-        return {
-            "per_channel": self.per_channel,
-            "per_tensor": self.per_tensor,
-            "quantize_output": self.quantize_output,
-        }
+        return {"weights": self.weights, "quantize_output": self.quantize_output}
 
 
-def _config_for(layer) -> WeightsAndOutputQuantizeConfig:
+def config_for(layer) -> WeightsAndOutputQuantizeConfig:
     if isinstance(layer, NanoEmbedder):
         # Positions are a constant at inference; the converter folds E_pos·W_p into one int8 table.
-        return WeightsAndOutputQuantizeConfig(["token_projection"], ["token_table", "segment_table"])
+        return WeightsAndOutputQuantizeConfig(["token_projection", "token_table", "segment_table"])
     if isinstance(layer, RMSNorm):
-        return WeightsAndOutputQuantizeConfig(per_tensor=["scale"])
+        return WeightsAndOutputQuantizeConfig(["scale"])
     if isinstance(layer, EfficientAttention):
         return WeightsAndOutputQuantizeConfig(["query_kernel", "output_kernel"])
     if isinstance(layer, CausalConvBranch):
-        return WeightsAndOutputQuantizeConfig(["output_kernel"], ["depthwise_kernel"])
+        return WeightsAndOutputQuantizeConfig(["output_kernel", "depthwise_kernel"])
     if isinstance(layer, WeightedDifference):
         if not layer.folded:
             raise ValueError("quantize the deployed form: fold_for_deployment() first")
@@ -121,7 +118,7 @@ def quantize_model(deployed: keras.Model) -> keras.Model:
     def annotate(layer):
         if isinstance(layer, keras.layers.InputLayer):
             return layer
-        return tfmot.quantization.keras.quantize_annotate_layer(layer, _config_for(layer))
+        return tfmot.quantization.keras.quantize_annotate_layer(layer, config_for(layer))
 
     with quantize_scope():
         annotated = keras.models.clone_model(deployed, clone_function=annotate)

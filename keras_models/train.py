@@ -23,16 +23,30 @@ from keras_models.paths import TOKENIZER_PATH
 CALIBRATION_EXAMPLES = 1024
 
 
-def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, log, score_start=False) -> int:
+def class_weights(labels: np.ndarray) -> dict[int, float]:
+    """Weights that make every class count as much in the loss as if the classes were balanced."""
+    counts = np.bincount(labels)
+    return {c: float(len(labels) / (len(counts) * n)) for c, n in enumerate(counts) if n}
+
+
+def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, log, score_start=False,
+           warmup: float | None = None) -> int:
     """Trains `model` for `epochs`, resuming from `<out>/state/<name>`; keeps the best epoch's weights.
 
     With `score_start`, the model as it starts (epoch 0) is scored and kept too, so that the stage never
-    ends worse than it began. Returns the number of epochs trained in this call.
+    ends worse than it began. With `warmup` (a fraction of the stage's steps), the learning rate rises
+    linearly over those steps, then decays linearly to zero at the last epoch; else it is constant.
+    Returns the number of epochs trained in this call.
     """
     from keras_models._keras import keras, tf
     from keras_models.metrics import predictions_from_logits, score
+    from keras_models.schedules import WarmupLinearDecay
 
     spec = info.task
+    (train_x, train_y), (val_x, val_y) = data
+    if warmup is not None:
+        total_steps = epochs * -(-len(train_y) // args.batch_size)
+        learning_rate = WarmupLinearDecay(learning_rate, round(warmup * total_steps), total_steps)
     optimizer = keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=args.weight_decay)
     loss = (
         keras.losses.MeanSquaredError()
@@ -48,7 +62,7 @@ def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, l
         state.restore(manager.latest_checkpoint).expect_partial()
         log(f"[{name}] resuming after epoch {int(epoch)} (best {spec.metric} so far {float(best):.4f})")
 
-    (train_x, train_y), (val_x, val_y) = data
+    weights = class_weights(train_y) if args.class_weights and not spec.regression else None
     verbose = 1 if sys.stdout.isatty() else 2
 
     def validation_score():
@@ -72,7 +86,7 @@ def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, l
         started = time.time()
         history = model.fit(
             [x[order] for x in train_x], train_y[order], batch_size=args.batch_size, epochs=1,
-            shuffle=False, verbose=verbose,
+            shuffle=False, verbose=verbose, class_weight=weights,
         )
         value = validation_score()
         improved = value > float(best)
@@ -122,7 +136,7 @@ def load_pretrained_encoder(folder: Path, model) -> int:
 
 def train(args) -> CheckpointInfo:
     from keras_models._keras import keras
-    from keras_models.data import load_task
+    from keras_models.data import SPLIT_PROTOCOL, load_task
     from keras_models.model import build_classifier, count_parameters, fold_for_deployment
     from keras_models.quantization import calibrate_output_ranges, quantize_model
     from keras_models.tokenizer import encode, load_tokenizer
@@ -156,14 +170,18 @@ def train(args) -> CheckpointInfo:
     if info.history and info.init != init:
         raise CheckpointError(f"{args.out} holds a run started from {info.init or 'a random encoder'}, not from "
                               f"{init or 'a random encoder'}; choose another --out")
+    if info.history and info.splits != SPLIT_PROTOCOL:
+        carve = info.splits or "the earlier 90/10 one"
+        raise CheckpointError(f"{args.out} was trained on another carve of the data ({carve}); choose another --out")
     info.init = init
+    info.splits = SPLIT_PROTOCOL
     info.save()
 
-    model = build_classifier(config, task.num_outputs)
+    model = build_classifier(config, task.num_outputs, attention_dropout=args.attention_dropout)
     log(f"EmbBERT {args.preset}: {count_parameters(model):,} parameters")
     if args.init and not (args.out / "state" / "float").exists():
         log(f"initialised {load_pretrained_encoder(args.init, model)} layers from {args.init}")
-    if _stage(model, "float", data, args, args.epochs, args.lr, info, info.float_weights, log) and (
+    if _stage(model, "float", data, args, args.epochs, args.lr, info, info.float_weights, log, warmup=args.warmup) and (
         info.folder / "state" / "qat"
     ).exists():
         log("[qat] the float model changed: quantization-aware training starts again")
@@ -188,7 +206,12 @@ def parse_args(argv=None):
     parser.add_argument("--seq-len", type=int, help="sequence length L (default: the task's)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--qat-epochs", type=int, default=3)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate of float training")
+    parser.add_argument("--warmup", type=float, default=0.06,
+                        help="share of float training's steps for linear warm-up, then linear decay to zero")
+    parser.add_argument("--attention-dropout", type=float, default=0.0,
+                        help="dropout on the attention probabilities in float training (QAT trains without)")
+    parser.add_argument("--class-weights", action="store_true", help="weight the loss so that classes count as balanced")
     parser.add_argument("--qat-lr", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--weight-decay", type=float, default=0.01)

@@ -3,26 +3,22 @@ and the example loop against the fake board (link cut, interruption, resume)."""
 
 import dataclasses
 import json
-import pathlib
 import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from board_tests import metrics  # noqa: E402
-from board_tests.artifacts import ModelArtifacts, segment_ids  # noqa: E402
-from board_tests.client import BoardClient, input_crc  # noqa: E402
-from board_tests.data import Examples  # noqa: E402
-from board_tests.elf import elf_sizes  # noqa: E402
-from board_tests.evaluate import evaluate, summarize  # noqa: E402
-from board_tests.fake_board import FakeBoard, default_logits  # noqa: E402
-from board_tests.journal import Journal  # noqa: E402
-from board_tests.report import op_breakdown, summary_lines, write_report  # noqa: E402
+from board_tests import metrics
+from board_tests.artifacts import ModelArtifacts, segment_ids
+from board_tests.client import BoardClient, input_crc
+from board_tests.data import Examples
+from board_tests.elf import elf_sizes
+from board_tests.evaluate import evaluate, summarize
+from board_tests.fake_board import FakeBoard, default_logits
+from board_tests.journal import Journal
+from board_tests.report import op_breakdown, summary_lines, write_report
+from keras_models.paths import data_dir
 
 L = 16
 
@@ -229,11 +225,12 @@ def test_regression_task_is_scored_with_spearman_on_dequantized_output(tmp_path)
     assert s["agreement"]["bit_exact"] == 8 and "confusion" not in s["device"]
 
 
-@pytest.mark.skipif(not (REPO / "tokenizer" / "embbert-bpe-8192.json").exists(), reason="no trained tokenizer")
+@pytest.mark.skipif(not (data_dir() / "glue" / "mrpc").is_dir(), reason=f"MRPC not found under {data_dir()}")
 def test_pair_task_examples_are_tokenized_as_pairs():
     from board_tests.data import load_examples
 
-    ex = load_examples("glue/mrpc", "validation", seq_len=64, limit=5)
+    # the local folder given explicitly: a missing one is an error, never a download from the hub
+    ex = load_examples(str(data_dir() / "glue" / "mrpc"), "validation", seq_len=64, limit=5)
     assert len(ex) == 5 and ex.total > 5 and ex.pairs is not None and ex.metric == "f1"
     assert ex.token_ids.shape == (5, 64) and all(4 in row for row in ex.token_ids.tolist())
     assert np.array_equal(ex.segment_ids, np.stack([segment_ids(r) for r in ex.token_ids]))

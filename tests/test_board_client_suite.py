@@ -50,7 +50,7 @@ def _check_report(folder, rep, model_dir):
     assert len(acc["device"]["confusion"]) == 7
     assert rep["latency"]["runs"] == 5 and rep["latency"]["cycles_min"] > 0
     assert rep["memory"]["arena_used"] <= rep["memory"]["arena_size"]
-    assert rep["profile"]["by_type"] and abs(sum(r["share"] for r in rep["profile"]["by_type"]) - 1) < 1e-6
+    assert rep["profile"]["by_type"] and sum(c for _, c in rep["profile"]["ops"]) <= rep["profile"]["total"]
     assert len(rep["robustness"]) >= 4
     for name in ("report.md", "latency.png", "profile.png", "confusion.png", "journal.jsonl"):
         assert (folder / name).exists(), name
@@ -61,6 +61,8 @@ def _check_report(folder, rep, model_dir):
 def test_board_suite_against_fake_board(small_model, tmp_path):
     rc, out = _run_suite("fake", small_model, tmp_path)
     assert rc == 0, out[-4000:]
+    # the fake answers with the host interpreter's logits: equal here means they crossed the protocol (hex ids,
+    # CRCs, parsing, the journal) unchanged; the firmware's own agreement is the QEMU runs' below
     assert "board report" in out and "device vs host: 12/12 bit-exact" in out
     folder, rep = _report(tmp_path)
     _check_report(folder, rep, small_model)

@@ -10,25 +10,53 @@ def test_every_task_has_a_recipe_within_the_presets_length():
     assert all(r.seq_len <= 256 and r.epochs >= 1 for r in RECIPES.values())
 
 
-def test_results_table_names_the_gap_to_the_paper(tmp_path, monkeypatch):
+def test_results_table_names_the_gap_to_the_paper_and_to_the_baseline(tmp_path, monkeypatch):
+    from experiments import baseline
+
     monkeypatch.setattr(reproduce, "RESULTS_DIR", tmp_path)
-    row = {"task": "snips", "metric": "accuracy", "seq_len": 64, "float_keras": 0.979, "qat_keras": 0.982,
-           "int8_tflm": 0.981, "paper": 97.9, "paper_metric": "accuracy", "init": "pretrained",
+    monkeypatch.setattr(reproduce, "CHECKPOINTS_DIR", tmp_path)
+    monkeypatch.setattr(baseline, "RESULTS_PATH", tmp_path / "baselines.json")
+    (tmp_path / "baselines.json").write_text(json.dumps({
+        "snips": {"metric": "accuracy", "model": "TF-IDF", "parameters": 70, "bytes": 2048, "validation": 0.99,
+                  "test": 0.989},
+        "mrpc": {"metric": "f1", "model": "TF-IDF", "parameters": 2, "bytes": 1024, "validation": 0.8, "test": 0.81,
+                 "test_accuracy": 0.7}}))
+    row = {"task": "snips", "metric": "accuracy", "split": "test", "seq_len": 64, "float_keras": 0.979,
+           "qat_keras": 0.982, "int8_tflm": 0.981, "paper": 97.9, "paper_metric": "accuracy", "init": "pretrained",
            "board": {"value": 0.983, "cycles_median": 78910200, "peak_ram": 96384}}
     no_board = {**row, "task": "emotion", "paper": 89.9, "int8_tflm": 0.848, "board": None, "init": None}
     no_paper = {**row, "task": "wnli", "paper": None, "board": None}
-    mrpc = {**no_board, "task": "mrpc", "metric": "f1", "paper": 68.0,
+    mrpc = {**no_board, "task": "mrpc", "metric": "f1", "paper": 68.0, "split": "validation",
             "paper_metric": "weighted f1 (we report binary f1)"}
     reproduce.write_table([row, no_board, no_paper, mrpc])
     lines = (tmp_path / "results.md").read_text().splitlines()
-    assert "| snips | accuracy | 64 | pretrained | 97.9 | 98.2 | 98.1 | 98.3 | 97.9 | +0.4 | 78.9 M | 94.1 KB |" in lines
-    assert "| emotion | accuracy | 64 | random | 97.9 | 98.2 | 84.8 | – | 89.9 | -5.1 | – | – |" in lines
-    assert "| wnli | accuracy | 64 | pretrained | 97.9 | 98.2 | 98.1 | – | – | – | – | – |" in lines
+    assert ("| snips | accuracy | test | 64 | pretrained | 98.9 | 97.9 | 98.2 | 98.1 | 98.3 | 97.9 | +0.4 | -0.6 "
+            "| 78.9 M | 94.1 KB |") in lines
+    assert "| emotion | accuracy | test | 64 | random | – | 97.9 | 98.2 | 84.8 | – | 89.9 | -5.1 | – | – | – |" in lines
+    assert "| wnli | accuracy | test | 64 | pretrained | – | 97.9 | 98.2 | 98.1 | – | – | – | – | – | – |" in lines
+    # A row scored on validation is not set beside the baseline's test score.
+    assert "| mrpc | f1 | validation | 64 | random | – | 97.9 | 98.2 | 84.8 | – | 68.0 | +16.8 | – | – | – |" in lines
     assert "- Match or beat the paper: snips (+0.4), mrpc (+16.8)." in lines
     assert "- Short of the paper: emotion (-5.1)." in lines
     assert "- mrpc: the paper reports weighted f1; we report f1, so that row is not like for like." in lines
+    assert any(line.startswith("- Rows on `validation` come from checkpoints that chose") for line in lines)
+    assert "| snips | accuracy | TF-IDF | 99.0 | 98.9 | 98.9 | 70 weights, 2 KB |" in lines
+    assert "| mrpc | f1 | TF-IDF | 80.0 | 81.0 | 70.0 | 2 weights, 1 KB |" in lines
     assert [r["task"] for r in json.loads((tmp_path / "results.json").read_text())] == ["snips", "emotion", "wnli",
                                                                                        "mrpc"]
+
+
+def test_results_carry_the_pretraining_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(reproduce, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(reproduce, "CHECKPOINTS_DIR", tmp_path)
+    (tmp_path / "pretrained").mkdir()
+    (tmp_path / "pretrained" / "pretraining.json").write_text(json.dumps({
+        "objective": "mlm+next-segment", "steps": 2500, "tokens": 20_480_000, "real_tokens": 15_000_000,
+        "seconds": 5400, "history": [{"held_out_loss": 5.25, "held_out_masked_accuracy": 0.2, "held_out_pair_accuracy": 0.7}]}))
+    reproduce.write_table([])
+    text = (tmp_path / "results.md").read_text()
+    assert ("mlm+next-segment: 2,500 steps, 20.5 M token slots (15.0 M real tokens), 1.50 h; held-out masked-LM "
+            "loss 5.25, masked accuracy 20.0%, next-segment accuracy 70.0%.") in text
 
 
 def test_results_say_what_a_shorter_sequence_costs(tmp_path, monkeypatch):

@@ -1,6 +1,5 @@
 """The firmware's pinned third-party sources (firmware/deps.lock) and its host-side tools, without a toolchain."""
 
-import os
 import pathlib
 import re
 import subprocess
@@ -10,8 +9,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FIRMWARE = REPO / "firmware"
-sys.path.insert(0, str(REPO))
-from board_tests import qemu  # noqa: E402
+from board_tests import qemu
 
 
 def lock_entries():
@@ -98,3 +96,26 @@ def test_size_script_fails_when_the_image_does_not_fit(tmp_path):
     assert re.search(r"arena\s+262144", ok.stdout)
     too_small = run(256 * 1024)
     assert too_small.returncode == 1 and "do not fit" in too_small.stderr
+
+
+def resolver_methods_by_op(header: str) -> dict[str, set[str]]:
+    """{builtin op: the MicroMutableOpResolver methods registering it}, read from TFLM's header."""
+    starts = [(m.start(), m.group(1)) for m in re.finditer(r"TfLiteStatus (Add\w+)\(", header)]
+    methods: dict[str, set[str]] = {}
+    for (start, name), (end, _) in zip(starts, starts[1:] + [(len(header), "")]):
+        registered = re.search(r"AddBuiltin\(\s*BuiltinOperator_(\w+)", header[start:end])
+        if registered:
+            methods.setdefault(registered.group(1), set()).add(name)
+    return methods
+
+
+def test_generated_resolver_calls_are_the_pinned_tflms():
+    """Each op the converter can emit a resolver call for is registered, by that method, in the pinned TFLM."""
+    from convert.c_sources import KNOWN_TFLM_OPS, resolver_method
+
+    header = (tflm_tree() / "tensorflow/lite/micro/micro_mutable_op_resolver.h").read_text()
+    methods = resolver_methods_by_op(header)
+    assert methods["DEPTHWISE_CONV_2D"] == {"AddDepthwiseConv2D"}  # the parse itself
+    wrong = {op: (resolver_method(op), sorted(methods.get(op, ()))) for op in sorted(KNOWN_TFLM_OPS)
+             if resolver_method(op) not in methods.get(op, ())}
+    assert not wrong, f"op: (our method, the pinned TFLM's): {wrong}"

@@ -90,6 +90,20 @@ def test_attention_matches_numpy_and_excludes_padded_keys():
     assert np.abs(unmasked[1, :3] - out[1, :3]).max() > 1.0
 
 
+def test_attention_dropout_acts_on_the_probabilities_only_while_training():
+    h, segments = _h(), _segments((5, 3))
+    plain = EfficientAttention(hidden_dim=D)
+    dropped = EfficientAttention(hidden_dim=D, dropout=0.5)
+    expected = plain([h, segments]).numpy()
+    dropped([h, segments])
+    dropped.set_weights(plain.get_weights())
+    np.testing.assert_array_equal(dropped([h, segments], training=False).numpy(), expected)
+    tf.random.set_seed(0)
+    trained = dropped([h, segments], training=True).numpy()
+    assert np.abs(trained - expected).max() > 1e-3
+    assert dropped.get_config()["dropout"] == 0.5 and plain.get_config()["dropout"] == 0.0
+
+
 def test_conv_branch_is_causal_with_window_k():
     k = 3
     layer = CausalConvBranch(hidden_dim=D, kernel_size=k)
@@ -102,6 +116,15 @@ def test_conv_branch_is_causal_with_window_k():
     assert np.all(diff[:t] == 0), "an output before t saw the change at t"
     assert np.all(diff[t : t + k] > 0), "outputs within the window did not see the change"
     assert np.all(diff[t + k :] == 0), "an output beyond the kernel window saw the change"
+
+    # the maths, weight by weight: kernel row k-1 weighs the current token, row 0 the one k-1 before it
+    layer.depthwise_bias.assign(RNG.normal(size=D).astype("float32"))
+    w, b, w_out, b_out = (v.numpy() for v in (layer.depthwise_kernel, layer.depthwise_bias, layer.output_kernel,
+                                                layer.output_bias))
+    x = np.pad(h.numpy(), [(0, 0), (k - 1, 0), (0, 0)])
+    conv = sum(w[j] * x[:, j : j + L] for j in range(k)) + b
+    silu = conv / (1 + np.exp(-conv))
+    np.testing.assert_allclose(layer(h).numpy(), silu @ w_out + b_out, rtol=1e-5, atol=1e-5)
 
 
 def test_weighted_difference_and_its_folded_form():

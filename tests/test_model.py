@@ -36,12 +36,18 @@ def test_pretrainer_predicts_the_vocabulary_at_every_position_and_shares_the_enc
     config = get_preset("tiny")
     pretrainer = build_pretrainer(config, 5)
     positions = np.tile(np.arange(5, dtype=np.int32), (3, 1))
-    assert pretrainer(_inputs(config) + [positions]).shape == (3, 5, config.vocab_size)
+    mlm, pair = pretrainer(_inputs(config) + [positions])
+    assert mlm.shape == (3, 5, config.vocab_size) and pair.shape == (3, 2)
+    short = build_pretrainer(config, dynamic_length=True)
+    short.set_weights(pretrainer.get_weights())
+    ids, segments = (x[:, :12] for x in _inputs(config))
+    mlm_short, pair_short = short([ids, segments, positions[:, :3]])
+    assert mlm_short.shape == (3, 3, config.vocab_size) and pair_short.shape == (3, 2)
     classifier = build_classifier(config.replace(seq_len=16), 2)
     assert copy_encoder_weights(pretrainer, classifier) == 1 + 4 * config.num_layers
     source, target = pretrainer.get_layer("embedder").get_weights(), classifier.get_layer("embedder").get_weights()
     np.testing.assert_array_equal(target[0], source[0])
-    np.testing.assert_array_equal(target[1], source[1][:16]), "position table cut to the shorter length"
+    np.testing.assert_array_equal(target[1], source[1][:16], err_msg="position table cut to the shorter length")
 
 
 def test_folding_keeps_the_function_and_removes_the_lambdas():

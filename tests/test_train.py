@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+
 import pytest
 
 from keras_models import train
@@ -43,6 +45,41 @@ def test_a_different_run_in_the_same_folder_is_refused(tiny_checkpoint, capsys):
     assert "holds a different run" in capsys.readouterr().err
 
 
+def test_class_weights_make_every_class_count_as_if_balanced():
+    labels = np.array([0] * 6 + [1] * 3 + [2] * 1)
+    weights = train.class_weights(labels)
+    assert weights == pytest.approx({0: 10 / 18, 1: 10 / 9, 2: 10 / 3})
+    assert sum(weights[c] * n for c, n in enumerate(np.bincount(labels))) == pytest.approx(len(labels))
+
+
 def test_unknown_task_is_a_clear_error(tmp_path, capsys):
     assert train.main(["--task", "nope", "--out", str(tmp_path)]) == 2
     assert "unknown task 'nope'" in capsys.readouterr().err
+
+
+def test_a_model_is_scored_on_test_only_when_trained_on_todays_carve(tmp_path, tiny_checkpoint):
+    from keras_models.checkpoint import CheckpointError
+    from keras_models.data import SPLIT_PROTOCOL
+
+    fresh = CheckpointInfo.load(tiny_checkpoint)
+    assert fresh.splits == SPLIT_PROTOCOL
+    fresh.check_scored_on("test")
+    record = json.loads((tiny_checkpoint / "checkpoint.json").read_text())
+    older = tmp_path / "older"
+    older.mkdir()
+    (older / "checkpoint.json").write_text(json.dumps({k: v for k, v in record.items() if k != "splits"}))
+    info = CheckpointInfo.load(older)
+    info.check_scored_on("validation")
+    with pytest.raises(CheckpointError, match="earlier carve of the data whose train split contains today's test"):
+        info.check_scored_on("test")
+
+
+def test_resuming_a_run_trained_on_another_carve_is_refused(tmp_path, tiny_checkpoint, capsys):
+    import shutil
+
+    older = tmp_path / "older"
+    shutil.copytree(tiny_checkpoint, older)
+    record = json.loads((older / "checkpoint.json").read_text())
+    (older / "checkpoint.json").write_text(json.dumps({**record, "splits": None}))
+    assert train.main(ARGS + ["--epochs", "1", "--out", str(older)]) == 2
+    assert "was trained on another carve of the data (the earlier 90/10 one)" in capsys.readouterr().err

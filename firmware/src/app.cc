@@ -31,55 +31,22 @@ int g_bad_char = -1;  // first byte of the command that is not printable ASCII, 
 
 // --- reply helpers -------------------------------------------------------------------------------
 
-void Ready() { out_line("m-", "ready"); }
+void reply_ready() { out_line("m-", "ready"); }
 
-// Starts an error line: "e-[" ... finish with ErrorEnd().
-void ErrorBegin() { out_str("e-["); }
-void ErrorEnd() { out_str("]\r\n"); }
+// An error reply line: error_begin(), the message, error_end(); or reply_error(message).
+void error_begin() { out_str("e-["); }
+void error_end() { out_str("]\r\n"); }
 
-void Error(const char* msg) {
-  ErrorBegin();
+void reply_error(const char* msg) {
+  error_begin();
   out_str(msg);
-  ErrorEnd();
-}
-
-// Prints at most `max` characters of `s`, replacing non-printable bytes with '?'.
-void OutClipped(const char* s, int max) {
-  for (int i = 0; s[i] != '\0' && i < max; ++i) {
-    const char c = s[i];
-    board_putc(c >= 0x20 && c < 0x7f ? c : '?');
-  }
-}
-
-void KeyValue(const char* prefix, const char* key, const char* value) {
-  out_str(prefix);
-  out_str(key);
-  out_str("=");
-  out_str(value);
-  out_eol();
-}
-
-void KeyNumber(const char* prefix, const char* key, uint64_t value) {
-  out_str(prefix);
-  out_str(key);
-  out_str("=");
-  out_u64(value);
-  out_eol();
-}
-
-void KeyHex(const char* prefix, const char* key, uint32_t value) {
-  out_str(prefix);
-  out_str(key);
-  out_str("=");
-  out_hex8(value);
-  out_eol();
+  error_end();
 }
 
 // --- parsing -------------------------------------------------------------------------------------
 
-// Splits `line` in place at spaces; returns the number of words (at most kMaxArgs + 1 are kept,
-// one more signals "too many").
-int Split(char* line, char* argv[], int max) {
+// Splits `line` in place at spaces and tabs; returns the number of words, or max + 1 when there are more.
+int split_words(char* line, char* argv[], int max) {
   int argc = 0;
   char* p = line;
   while (*p != '\0') {
@@ -93,23 +60,23 @@ int Split(char* line, char* argv[], int max) {
 }
 
 // Parses a decimal number in [lo, hi]; prints the error and returns false otherwise.
-bool ParseNumber(const char* what, const char* s, uint32_t lo, uint32_t hi, uint32_t* out) {
+bool parse_number(const char* what, const char* s, uint32_t lo, uint32_t hi, uint32_t* out) {
   uint64_t v = 0;
   int digits = 0;
   for (const char* p = s; *p != '\0'; ++p, ++digits) {
     if (*p < '0' || *p > '9' || digits >= 10) {
-      ErrorBegin();
+      error_begin();
       out_str("bad number '");
-      OutClipped(s, 16);
+      out_clipped(s, 16);
       out_str("' for ");
       out_str(what);
-      ErrorEnd();
+      error_end();
       return false;
     }
     v = v * 10 + static_cast<uint32_t>(*p - '0');
   }
   if (digits == 0 || v < lo || v > hi) {
-    ErrorBegin();
+    error_begin();
     out_str(what);
     out_str(" ");
     if (digits == 0) out_str("missing");
@@ -118,73 +85,73 @@ bool ParseNumber(const char* what, const char* s, uint32_t lo, uint32_t hi, uint
     out_u64(lo);
     out_str("..");
     out_u64(hi);
-    ErrorEnd();
+    error_end();
     return false;
   }
   *out = static_cast<uint32_t>(v);
   return true;
 }
 
-int HexDigit(char c) {
+int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
 
-bool ArgCount(const char* cmd, int argc, int expected) {
+bool arg_count(const char* cmd, int argc, int expected) {
   if (argc == expected + 1) return true;
-  ErrorBegin();
+  error_begin();
   out_str(cmd);
   out_str(" expects ");
   out_u64(static_cast<uint64_t>(expected));
   out_str(expected == 1 ? " argument" : " arguments");
-  ErrorEnd();
+  error_end();
   return false;
 }
 
-bool ModelReady() {
-  if (runner::Error() == nullptr) return true;
-  ErrorBegin();
+bool model_ready() {
+  if (runner::init_error() == nullptr) return true;
+  error_begin();
   out_str("model not ready: ");
-  out_str(runner::Error());
-  ErrorEnd();
+  out_str(runner::init_error());
+  error_end();
   return false;
 }
 
 // --- commands ------------------------------------------------------------------------------------
 
-void CmdInfo() {
+void cmd_info() {
   const char* p = "m-info-";
-  KeyNumber(p, "protocol", kProtocolVersion);
-  KeyValue(p, "board", kBoardInfo.name);
-  KeyValue(p, "cpu", kBoardInfo.cpu);
-  KeyNumber(p, "clock_hz", kBoardInfo.clock_hz);
-  KeyValue(p, "cycle_source", kBoardInfo.cycle_source);
-  KeyValue(p, "kernels", KERNELS_NAME);
-  KeyValue(p, "model_name", kModelName);
-  KeyHex(p, "model_hash", kModelHash);
-  KeyNumber(p, "model_bytes", static_cast<uint64_t>(kModelBytes));
-  KeyNumber(p, "seq_len", kSeqLen);
-  KeyNumber(p, "vocab", kVocabSize);
-  KeyNumber(p, "classes", kNumClasses);
-  KeyNumber(p, "arena_size", runner::ArenaSize());
-  KeyNumber(p, "arena_used", runner::ArenaUsed());
+  out_key_u64(p, "protocol", kProtocolVersion);
+  out_key_str(p, "board", kBoardInfo.name);
+  out_key_str(p, "cpu", kBoardInfo.cpu);
+  out_key_u64(p, "clock_hz", kBoardInfo.clock_hz);
+  out_key_str(p, "cycle_source", kBoardInfo.cycle_source);
+  out_key_str(p, "kernels", KERNELS_NAME);
+  out_key_str(p, "model_name", kModelName);
+  out_key_hex8(p, "model_hash", kModelHash);
+  out_key_u64(p, "model_bytes", static_cast<uint64_t>(kModelBytes));
+  out_key_u64(p, "seq_len", kSeqLen);
+  out_key_u64(p, "vocab", kVocabSize);
+  out_key_u64(p, "classes", kNumClasses);
+  out_key_u64(p, "arena_size", runner::arena_size());
+  out_key_u64(p, "arena_used", runner::arena_used());
 }
 
-void CmdLoad(int argc, char* argv[]) {
-  if (!ArgCount("load", argc, 2) || !ModelReady()) return;
+void cmd_load(int argc, char* argv[]) {
+  if (!arg_count("load", argc, 2) || !model_ready()) return;
   uint32_t n;
-  if (!ParseNumber("count", argv[1], 1, kSeqLen, &n)) return;
+  if (!parse_number("count", argv[1], 1, kSeqLen, &n)) return;
   const char* hex = argv[2];
   const size_t len = std::strlen(hex);
   if (len != 4u * n) {
-    ErrorBegin();
+    error_begin();
     out_str("hex length ");
     out_u64(len);
     out_str(", expected ");
     out_u64(4u * n);
-    ErrorEnd();
+    error_end();
     return;
   }
   // Validate everything before touching the current input: a rejected load keeps the previous one.
@@ -192,18 +159,18 @@ void CmdLoad(int argc, char* argv[]) {
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t id = 0;
     for (int j = 0; j < 4; ++j) {
-      const int d = HexDigit(hex[4 * i + j]);
+      const int d = hex_digit(hex[4 * i + j]);
       if (d < 0) {
-        ErrorBegin();
+        error_begin();
         out_str("bad hex digit at offset ");
         out_u64(4 * i + j);
-        ErrorEnd();
+        error_end();
         return;
       }
       id = (id << 4) | static_cast<uint32_t>(d);
     }
     if (id >= static_cast<uint32_t>(kVocabSize)) {
-      ErrorBegin();
+      error_begin();
       out_str("token id ");
       out_u64(id);
       out_str(" at position ");
@@ -211,29 +178,29 @@ void CmdLoad(int argc, char* argv[]) {
       out_str(" out of range (vocab ");
       out_u64(kVocabSize);
       out_str(")");
-      ErrorEnd();
+      error_end();
       return;
     }
     ids[i] = static_cast<uint16_t>(id);
   }
-  const uint32_t crc = runner::SetInput(ids, static_cast<int>(n));
-  KeyNumber("m-", "load-count", n);
-  KeyHex("m-", "load-crc", crc);
+  const uint32_t crc = runner::set_input(ids, static_cast<int>(n));
+  out_key_u64("m-", "load-count", n);
+  out_key_hex8("m-", "load-crc", crc);
 }
 
-void CmdInfer(int argc, char* argv[]) {
-  if (!ArgCount("infer", argc, 2) || !ModelReady()) return;
+void cmd_infer(int argc, char* argv[]) {
+  if (!arg_count("infer", argc, 2) || !model_ready()) return;
   uint32_t runs, warmup;
-  if (!ParseNumber("runs", argv[1], 1, kMaxRuns, &runs)) return;
-  if (!ParseNumber("warmup", argv[2], 0, kMaxWarmup, &warmup)) return;
-  if (!runner::HasInput()) return Error("no input loaded");
+  if (!parse_number("runs", argv[1], 1, kMaxRuns, &runs)) return;
+  if (!parse_number("warmup", argv[2], 0, kMaxWarmup, &warmup)) return;
+  if (!runner::has_input()) return reply_error("no input loaded");
   uint32_t input_crc = 0;
   for (uint32_t i = 0; i < warmup + runs; ++i) {
-    input_crc = runner::PrepareInput();
+    input_crc = runner::prepare_input();
     board_cycles_reset();
-    const bool ok = runner::Invoke();
+    const bool ok = runner::invoke();
     const uint64_t cycles = board_cycles();
-    if (!ok) return Error("invoke failed");
+    if (!ok) return reply_error("invoke failed");
     if (i >= warmup) {
       out_str("m-run-");
       out_u64(i - warmup);
@@ -242,33 +209,33 @@ void CmdInfer(int argc, char* argv[]) {
       out_eol();
     }
   }
-  const int8_t* logits = runner::Logits();
-  const int n = runner::NumLogits();
+  const int8_t* logits = runner::logits();
+  const int n = runner::num_logits();
   out_str("m-logits=");
   for (int i = 0; i < n; ++i) {
     if (i > 0) board_putc(',');
     out_i32(logits[i]);
   }
   out_eol();
-  KeyHex("m-", "crc-input", input_crc);
-  KeyHex("m-", "crc-output", crc32(logits, static_cast<size_t>(n)));
+  out_key_hex8("m-", "crc-input", input_crc);
+  out_key_hex8("m-", "crc-output", crc32(logits, static_cast<size_t>(n)));
 }
 
-void CmdProfile(int argc) {
-  if (!ArgCount("profile", argc, 0) || !ModelReady()) return;
+void cmd_profile(int argc) {
+  if (!arg_count("profile", argc, 0) || !model_ready()) return;
 #ifdef TF_LITE_STRIP_ERROR_STRINGS
   // TFLM compiles its per-op profiling hooks out of release builds.
-  Error("profiling not built in");
+  reply_error("profiling not built in");
 #else
-  if (!runner::HasInput()) return Error("no input loaded");
-  runner::PrepareInput();
-  FixedProfiler& prof = runner::Profiler();
-  prof.Start();
+  if (!runner::has_input()) return reply_error("no input loaded");
+  runner::prepare_input();
+  FixedProfiler& prof = runner::profiler();
+  prof.start();
   board_cycles_reset();
-  const bool ok = runner::Invoke();
+  const bool ok = runner::invoke();
   const uint64_t total = board_cycles();
-  prof.Stop();
-  if (!ok) return Error("invoke failed");
+  prof.stop();
+  if (!ok) return reply_error("invoke failed");
   for (int i = 0; i < prof.count(); ++i) {
     out_str("m-op-");
     out_u64(static_cast<uint64_t>(i));
@@ -279,68 +246,69 @@ void CmdProfile(int argc) {
     out_eol();
   }
   if (prof.dropped() > 0) {
-    ErrorBegin();
+    error_begin();
     out_str("profiler full: ");
     out_u64(prof.dropped());
     out_str(" ops not recorded");
-    ErrorEnd();
+    error_end();
   }
-  KeyNumber("m-", "op-total", total);
+  out_key_u64("m-", "op-total", total);
 #endif
 }
 
-void CmdMem(int argc) {
-  if (!ArgCount("mem", argc, 0)) return;
+void cmd_mem(int argc) {
+  if (!arg_count("mem", argc, 0)) return;
   const BoardMemory m = board_memory();
   const char* p = "m-mem-";
-  KeyNumber(p, "arena_size", runner::ArenaSize());
-  KeyNumber(p, "arena_used", runner::ArenaUsed());
-  KeyNumber(p, "stack_size", m.stack_high - m.stack_low);
-  KeyNumber(p, "stack_used", stack_used(m.stack_low, m.stack_high));
-  KeyNumber(p, "static_ram", m.static_ram);
-  KeyNumber(p, "flash_used", m.flash_used);
-  KeyNumber(p, "model_bytes", static_cast<uint64_t>(kModelBytes));
+  out_key_u64(p, "arena_size", runner::arena_size());
+  out_key_u64(p, "arena_used", runner::arena_used());
+  out_key_u64(p, "stack_size", m.stack_high - m.stack_low);
+  out_key_u64(p, "stack_used", stack_used(m.stack_low, m.stack_high));
+  out_key_u64(p, "static_ram", m.static_ram);
+  out_key_u64(p, "flash_used", m.flash_used);
+  out_key_u64(p, "model_bytes", static_cast<uint64_t>(kModelBytes));
 }
 
-void CmdFault(int argc) {
-  if (!ArgCount("fault", argc, 0)) return;
-  // An undefined instruction: UsageFault, escalated to HardFault (fault handlers are not enabled).
-  __asm__ volatile("udf #0");
+void cmd_fault(int argc) {
+  if (!arg_count("fault", argc, 0)) return;
+  // An undefined instruction (`udf` on Arm): UsageFault, escalated to HardFault (fault handlers are not
+  // enabled). On a host build of the core, SIGILL.
+  __builtin_trap();
 }
 
-void Execute(char* line) {
+void execute(char* line) {
   char* argv[kMaxArgs];
-  const int argc = Split(line, argv, kMaxArgs);
+  const int argc = split_words(line, argv, kMaxArgs);
   if (argc == 0) return;  // "%" alone: just m-ready
-  if (argc > kMaxArgs) return Error("too many arguments");
+  if (argc > kMaxArgs) return reply_error("too many arguments");
   const char* cmd = argv[0];
   if (std::strcmp(cmd, "name") == 0) {
-    if (ArgCount("name", argc, 0)) out_line("m-name-", "[embbert-q]");
+    if (arg_count("name", argc, 0)) out_line("m-name-", "[embbert-q]");
   } else if (std::strcmp(cmd, "info") == 0) {
-    if (ArgCount("info", argc, 0)) CmdInfo();
+    if (arg_count("info", argc, 0)) cmd_info();
   } else if (std::strcmp(cmd, "load") == 0) {
-    CmdLoad(argc, argv);
+    cmd_load(argc, argv);
   } else if (std::strcmp(cmd, "infer") == 0) {
-    CmdInfer(argc, argv);
+    cmd_infer(argc, argv);
   } else if (std::strcmp(cmd, "profile") == 0) {
-    CmdProfile(argc);
+    cmd_profile(argc);
   } else if (std::strcmp(cmd, "mem") == 0) {
-    CmdMem(argc);
+    cmd_mem(argc);
   } else if (std::strcmp(cmd, "fault") == 0) {
-    CmdFault(argc);
+    cmd_fault(argc);
   } else {
-    ErrorBegin();
+    error_begin();
     out_str("unknown command '");
-    OutClipped(cmd, 24);
+    out_clipped(cmd, 24);
     out_str("'");
-    ErrorEnd();
+    error_end();
   }
 }
 
 // TFLM's log lines (MicroPrintf) become `m-log-<text>` lines so they never break the protocol.
 bool g_log_at_line_start = true;
 
-void LogCallback(const char* s) {
+void log_callback(const char* s) {
   for (; *s != '\0'; ++s) {
     if (*s == '\r') continue;
     if (*s == '\n') {
@@ -357,17 +325,13 @@ void LogCallback(const char* s) {
 }  // namespace
 
 void app_init() {
-  RegisterDebugLogCallback(LogCallback);
+  RegisterDebugLogCallback(log_callback);
   out_str("m-boot-");
   out_str(kBoardInfo.name);
   out_eol();
-  if (runner::Init() != nullptr) {
-    ErrorBegin();
-    out_str("model not ready: ");
-    out_str(runner::Error());
-    ErrorEnd();
-  }
-  Ready();
+  runner::init();
+  model_ready();  // reports a model that failed to initialise, once after the banner
+  reply_ready();
 }
 
 void app_feed(char c) {
@@ -381,24 +345,24 @@ void app_feed(char c) {
   }
   g_line[g_len] = '\0';
   if (g_overflow) {
-    ErrorBegin();
+    error_begin();
     out_str("line too long (max ");
     out_u64(kLineMax);
     out_str(" characters)");
-    ErrorEnd();
+    error_end();
   } else if (g_bad_char >= 0) {
-    ErrorBegin();
+    error_begin();
     out_str("bad character 0x");
     static const char kHex[] = "0123456789abcdef";
     board_putc(kHex[g_bad_char >> 4]);
     board_putc(kHex[g_bad_char & 0xF]);
     out_str(" in command");
-    ErrorEnd();
+    error_end();
   } else {
-    Execute(g_line);
+    execute(g_line);
   }
   g_len = 0;
   g_overflow = false;
   g_bad_char = -1;
-  Ready();
+  reply_ready();
 }

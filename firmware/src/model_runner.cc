@@ -35,7 +35,7 @@ alignas(Resolver) uint8_t g_resolver_mem[sizeof(Resolver)];
 alignas(tflite::MicroInterpreter) uint8_t g_interpreter_mem[sizeof(tflite::MicroInterpreter)];
 
 tflite::MicroInterpreter* g_interpreter = nullptr;
-// Constructed in Init(), so its 6 KB of events are .bss, not a zero image in flash (it has a vtable).
+// Constructed in init(), so its 6 KB of events are .bss, not a zero image in flash (it has a vtable).
 alignas(FixedProfiler) uint8_t g_profiler_mem[sizeof(FixedProfiler)];
 FixedProfiler* g_profiler = nullptr;
 const char* g_error = "not initialised";
@@ -48,7 +48,7 @@ uint16_t g_ids[kSeqLen];
 int g_count = 0;  // 0: nothing loaded
 
 // Index of the graph input whose name contains `key`, or -1.
-int FindInput(const tflite::Model* model, const char* key) {
+int find_input(const tflite::Model* model, const char* key) {
   const tflite::SubGraph* sg = model->subgraphs()->Get(0);
   for (size_t i = 0; i < sg->inputs()->size(); ++i) {
     const tflite::Tensor* t = sg->tensors()->Get(sg->inputs()->Get(i));
@@ -57,13 +57,13 @@ int FindInput(const tflite::Model* model, const char* key) {
   return -1;
 }
 
-bool IsIdTensor(const TfLiteTensor* t) {
+bool is_id_tensor(const TfLiteTensor* t) {
   return t != nullptr && t->type == kTfLiteInt32 && static_cast<int>(t->bytes) == kSeqLen * 4;
 }
 
 }  // namespace
 
-const char* Init() {
+const char* init() {
   const tflite::Model* model = tflite::GetModel(g_model_data);
   if (model->version() != TFLITE_SCHEMA_VERSION) return g_error = "model schema version mismatch";
   g_profiler = new (g_profiler_mem) FixedProfiler();
@@ -75,13 +75,13 @@ const char* Init() {
 
   const int n_inputs = static_cast<int>(g_interpreter->inputs_size());
   if (n_inputs < 1 || n_inputs > 2) return g_error = "model must have 1 or 2 inputs";
-  int tok = FindInput(model, "token");
-  int seg = FindInput(model, "segment");
+  int tok = find_input(model, "token");
+  int seg = find_input(model, "segment");
   if (tok < 0) tok = 0;
   if (n_inputs == 2 && (seg < 0 || seg == tok)) seg = 1 - tok;
   g_token_tensor = g_interpreter->input(tok);
   g_segment_tensor = n_inputs == 2 ? g_interpreter->input(seg) : nullptr;
-  if (!IsIdTensor(g_token_tensor) || (n_inputs == 2 && !IsIdTensor(g_segment_tensor))) {
+  if (!is_id_tensor(g_token_tensor) || (n_inputs == 2 && !is_id_tensor(g_segment_tensor))) {
     return g_error = "inputs must be int32 [1, seq_len]";
   }
   g_output = g_interpreter->output(0);
@@ -90,18 +90,18 @@ const char* Init() {
   return nullptr;
 }
 
-const char* Error() { return g_error; }
+const char* init_error() { return g_error; }
 
-uint32_t SetInput(const uint16_t* ids, int n) {
+uint32_t set_input(const uint16_t* ids, int n) {
   std::memcpy(g_ids, ids, static_cast<size_t>(n) * sizeof(uint16_t));
   for (int i = n; i < kSeqLen; ++i) g_ids[i] = static_cast<uint16_t>(kPadId);
   g_count = n;
-  return PrepareInput();
+  return prepare_input();
 }
 
-bool HasInput() { return g_count > 0; }
+bool has_input() { return g_count > 0; }
 
-uint32_t PrepareInput() {
+uint32_t prepare_input() {
   int32_t* tok = g_token_tensor->data.i32;
   int32_t* seg = g_segment_tensor != nullptr ? g_segment_tensor->data.i32 : nullptr;
   bool after_sep = false;
@@ -114,16 +114,16 @@ uint32_t PrepareInput() {
   return crc32(tok, static_cast<size_t>(kSeqLen) * sizeof(int32_t));
 }
 
-bool Invoke() { return g_interpreter->Invoke() == kTfLiteOk; }
+bool invoke() { return g_interpreter->Invoke() == kTfLiteOk; }
 
-const int8_t* Logits() { return g_output->data.int8; }
+const int8_t* logits() { return g_output->data.int8; }
 
-int NumLogits() { return static_cast<int>(g_output->bytes); }
+int num_logits() { return static_cast<int>(g_output->bytes); }
 
-size_t ArenaSize() { return kArenaSize; }
+size_t arena_size() { return kArenaSize; }
 
-size_t ArenaUsed() { return g_interpreter != nullptr ? g_interpreter->arena_used_bytes() : 0; }
+size_t arena_used() { return g_interpreter != nullptr ? g_interpreter->arena_used_bytes() : 0; }
 
-FixedProfiler& Profiler() { return *g_profiler; }
+FixedProfiler& profiler() { return *g_profiler; }
 
 }  // namespace runner

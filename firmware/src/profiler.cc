@@ -8,7 +8,7 @@ constexpr uint32_t kNoEvent = 0xFFFFFFFFu;
 
 }  // namespace
 
-void FixedProfiler::Start() {
+void FixedProfiler::start() {
   count_ = 0;
   dropped_ = 0;
   enabled_ = true;

@@ -15,15 +15,15 @@ class FixedProfiler : public tflite::MicroProfilerInterface {
  public:
   static constexpr int kMaxEvents = PROFILER_MAX_EVENTS;
 
-  struct Event {
-    const char* tag;
+  struct Event {  // 16 bytes: the 64-bit field first leaves no padding
     uint64_t start;
+    const char* tag;
     uint32_t cycles;
   };
 
   // Starts recording from an empty list; while disabled, events cost one call and a compare.
-  void Start();
-  void Stop() { enabled_ = false; }
+  void start();
+  void stop() { enabled_ = false; }
 
   uint32_t BeginEvent(const char* tag) override;
   void EndEvent(uint32_t event_handle) override;

@@ -37,3 +37,38 @@ void out_line(const char* prefix, const char* text) {
   out_str(text);
   out_eol();
 }
+
+void out_clipped(const char* s, int max) {
+  for (int i = 0; s[i] != '\0' && i < max; ++i) {
+    const char c = s[i];
+    board_putc(c >= 0x20 && c < 0x7f ? c : '?');
+  }
+}
+
+namespace {
+
+void out_key(const char* prefix, const char* key) {
+  out_str(prefix);
+  out_str(key);
+  out_str("=");
+}
+
+}  // namespace
+
+void out_key_str(const char* prefix, const char* key, const char* value) {
+  out_key(prefix, key);
+  out_str(value);
+  out_eol();
+}
+
+void out_key_u64(const char* prefix, const char* key, uint64_t value) {
+  out_key(prefix, key);
+  out_u64(value);
+  out_eol();
+}
+
+void out_key_hex8(const char* prefix, const char* key, uint32_t value) {
+  out_key(prefix, key);
+  out_hex8(value);
+  out_eol();
+}

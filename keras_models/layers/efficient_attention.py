@@ -23,6 +23,7 @@ class EfficientAttention(keras.layers.Layer):
         hidden_dim: d.
         mask_penalty: subtracted from the scores of padded keys.
         folded: True in the deployed form, where 1/sqrt(d) is already folded into W_q and b_q.
+        dropout: rate of dropout on the attention probabilities while training (the paper's only dropout).
 
     Call arguments:
         inputs: `[h, segment_ids]`, h of shape `(batch, length, d)`, segment_ids int32 `(batch, length)`.
@@ -33,11 +34,12 @@ class EfficientAttention(keras.layers.Layer):
         TensorShape([2, 4, 6])
     """
 
-    def __init__(self, hidden_dim, mask_penalty=16.0, folded=False, **kwargs):
+    def __init__(self, hidden_dim, mask_penalty=16.0, folded=False, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         self.hidden_dim = hidden_dim
         self.mask_penalty = mask_penalty
         self.folded = folded
+        self.dropout = dropout
 
     def build(self, input_shape):
         d = self.hidden_dim
@@ -52,7 +54,7 @@ class EfficientAttention(keras.layers.Layer):
         """The factor folded into W_q and b_q at export."""
         return 1.0 / math.sqrt(self.hidden_dim)
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         h, segment_ids = inputs
         keys = h * tf.expand_dims(tf.gather(tf.constant([0.0, 1.0, 1.0]), segment_ids), -1)
         query = tf.matmul(h, self.query_kernel) + self.query_bias
@@ -61,6 +63,8 @@ class EfficientAttention(keras.layers.Layer):
             scores = scores * self.score_scale
         key_bias = tf.gather(tf.constant([-self.mask_penalty, 0.0, 0.0]), segment_ids)
         probs = tf.nn.softmax(scores + tf.expand_dims(key_bias, 1), axis=-1)
+        if self.dropout and training:
+            probs = tf.nn.dropout(probs, rate=self.dropout)
         context = tf.matmul(probs, tf.transpose(keys, [0, 2, 1]), transpose_b=True)
         return tf.matmul(context, self.output_kernel) + self.output_bias
 
@@ -69,5 +73,6 @@ class EfficientAttention(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(hidden_dim=self.hidden_dim, mask_penalty=self.mask_penalty, folded=self.folded)
+        config.update(hidden_dim=self.hidden_dim, mask_penalty=self.mask_penalty, folded=self.folded,
+                      dropout=self.dropout)
         return config

@@ -8,6 +8,7 @@ class FirstToken(keras.layers.Layer):
     """Returns `x[:, 0, :]`, the encoder output at the [CLS] position.
 
     Example:
+        >>> from keras_models._keras import tf
         >>> FirstToken()(tf.ones((2, 4, 6))).shape
         TensorShape([2, 6])
     """

@@ -8,7 +8,7 @@
 
 namespace {
 
-void Field(const char* name, uint32_t value) {
+void out_field(const char* name, uint32_t value) {
   out_str(name);
   out_str("=0x");
   out_hex8(value);
@@ -31,21 +31,21 @@ extern "C" __attribute__((used)) void fault_report(uintptr_t sp, uint32_t exc_re
   const uint32_t exc = ipsr & 0x1FF;
   out_str(exc >= 3 && exc <= 6 ? "hardfault" : "unexpected exception");  // 4-6: MemManage, BusFault, UsageFault
   out_str(" ");
-  Field("pc", frame != nullptr ? frame[6] : 0);
+  out_field("pc", frame != nullptr ? frame[6] : 0);
   out_str(" ");
-  Field("lr", frame != nullptr ? frame[5] : 0);
+  out_field("lr", frame != nullptr ? frame[5] : 0);
   out_str(" ");
-  Field("cfsr", cfsr);
+  out_field("cfsr", cfsr);
   out_str(" ");
-  Field("hfsr", SCB_HFSR);
+  out_field("hfsr", SCB_HFSR);
   out_str(" ");
-  Field("mmfar", SCB_MMFAR);
+  out_field("mmfar", SCB_MMFAR);
   out_str(" ");
-  Field("bfar", SCB_BFAR);
+  out_field("bfar", SCB_BFAR);
   out_str(" ");
-  Field("ipsr", ipsr);
+  out_field("ipsr", ipsr);
   out_str(" ");
-  Field("exc_return", exc_return);
+  out_field("exc_return", exc_return);
   if (frame == nullptr) out_str(" stack overflow");
   out_str("]\r\n");
   board_halt(3);

@@ -34,11 +34,13 @@ arduino-library: $(ARDUINO_LIB)/library.properties
 $(ARDUINO_LIB)/library.properties: | check-deps
 	PATH="$(if $(PY_BIN),$(PY_BIN):)$$PATH" $(FW_DIR)/scripts/arduino_library.sh $(TFLM) $(ARDUINO_LIB) $(LIB_KERNELS) $(BOARD_CPU)
 
-# The sketch folder: the .ino, the Arduino port, the core and with KERNELS=fast our kernels (.cc renamed
-# .cpp, all in the sketch's top folder, which is all arduino-cli compiles besides src/) and the model's files.
+# The sketch folder: the .ino, the Arduino port and the DWT cycle counter it shares with the bare-metal
+# ports, the core and with KERNELS=fast our kernels (.cc renamed .cpp, all in the sketch's top folder,
+# which is all arduino-cli compiles besides src/) and the model's files.
 sketch: check-model
 	@rm -rf $(SKETCH) && mkdir -p $(SKETCH)
 	@cp $(FW_DIR)/boards/nano33ble/arduino/embbert_q.ino $(FW_DIR)/boards/nano33ble/arduino/board_arduino.cpp $(SKETCH)/
+	@cp $(FW_DIR)/boards/common/cortex_m.h $(SKETCH)/ && cp $(FW_DIR)/boards/common/cycles_dwt.cc $(SKETCH)/cycles_dwt.cpp
 	@for f in $(CORE_SRCS) $(KERNEL_SRCS); do cp $(FW_DIR)/$$f $(SKETCH)/$$(basename $${f%.cc}).cpp; done
 	@cp $(FW_DIR)/src/*.h $(if $(KERNEL_SRCS),$(FW_DIR)/src/kernels/*.h) $(SKETCH)/
 	@cp $(MODEL_DIR)/model_data.h $(MODEL_DIR)/model_ops.h $(MODEL_DIR)/model_settings.h $(SKETCH)/

@@ -1,4 +1,5 @@
-// Port for the Arduino Nano 33 BLE under the arduino:mbed_nano core: USB CDC serial, DWT cycles.
+// Port for the Arduino Nano 33 BLE under the arduino:mbed_nano core: USB CDC serial; the DWT cycle
+// counter is boards/common/cycles_dwt.cc, copied into the sketch beside this file.
 // Fault reports come from mbed OS's own fault handler (on its stdio UART, not on USB).
 #include <Arduino.h>
 #include <cmsis_os2.h>
@@ -7,11 +8,6 @@
 #include "stack_paint.h"
 
 namespace {
-
-#define REG(addr) (*reinterpret_cast<volatile uint32_t*>(addr))
-#define DEMCR REG(0xE000EDFCu)
-#define DWT_CTRL REG(0xE0001000u)
-#define DWT_CYCCNT REG(0xE0001004u)
 
 uintptr_t g_stack_low = 0;
 uintptr_t g_stack_high = 0;
@@ -60,14 +56,6 @@ int board_getc() {
   }
   return Serial.read();
 }
-
-void board_cycles_reset() {
-  DEMCR |= 1u << 24;
-  DWT_CYCCNT = 0;
-  DWT_CTRL |= 1u;
-}
-
-uint64_t board_cycles() { return DWT_CYCCNT; }
 
 BoardMemory board_memory() {
   BoardMemory m;

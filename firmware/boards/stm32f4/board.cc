@@ -51,7 +51,7 @@ constexpr uint32_t kSysclk = kHsiClock, kUsartClock = kSysclk;
 
 #ifdef STM32_HSE_BYPASS_180MHZ
 // Waits for `mask` in `reg`, but not forever: QEMU's RCC never sets ready bits.
-bool WaitFor(volatile uint32_t& reg, uint32_t mask, uint32_t value) {
+bool wait_for(volatile uint32_t& reg, uint32_t mask, uint32_t value) {
   for (uint32_t i = 0; i < 1000000u; ++i) {
     if ((reg & mask) == value) return true;
   }
@@ -59,28 +59,28 @@ bool WaitFor(volatile uint32_t& reg, uint32_t mask, uint32_t value) {
 }
 
 // False when the HSE or the PLL does not start: the core then stays on the 16 MHz HSI.
-bool ClockTo180MHz() {
+bool clock_to_180mhz() {
   RCC_APB1ENR |= 1u << 28;   // PWREN
   PWR_CR |= 3u << 14;        // VOS scale 1
   RCC_CR |= (1u << 18) | (1u << 16);  // HSEBYP (ST-LINK MCO 8 MHz), HSEON
-  if (!WaitFor(RCC_CR, 1u << 17, 1u << 17)) return false;  // no HSE: stay on HSI
+  if (!wait_for(RCC_CR, 1u << 17, 1u << 17)) return false;  // no HSE: stay on HSI
   // PLL: 8 MHz / M 8 * N 360 / P 2 = 180 MHz; Q 7 (USB unused).
   RCC_PLLCFGR = 8u | (360u << 6) | (0u << 16) | (1u << 22) | (7u << 24);
   RCC_CR |= 1u << 24;  // PLLON
-  if (!WaitFor(RCC_CR, 1u << 25, 1u << 25)) return false;
+  if (!wait_for(RCC_CR, 1u << 25, 1u << 25)) return false;
   PWR_CR |= 1u << 16;  // over-drive: needed above 168 MHz
-  WaitFor(PWR_CSR, 1u << 16, 1u << 16);
+  wait_for(PWR_CSR, 1u << 16, 1u << 16);
   PWR_CR |= 1u << 17;
-  WaitFor(PWR_CSR, 1u << 17, 1u << 17);
+  wait_for(PWR_CSR, 1u << 17, 1u << 17);
   FLASH_ACR = 5u | (1u << 8) | (1u << 9) | (1u << 10);  // 5 wait states, prefetch, I and D cache
   // AHB /1, APB1 /4 (45 MHz), APB2 /2 (90 MHz), then switch to the PLL.
   RCC_CFGR = (RCC_CFGR & ~0xFCF3u) | (5u << 10) | (4u << 13);
   RCC_CFGR = (RCC_CFGR & ~3u) | 2u;
-  return WaitFor(RCC_CFGR, 0xCu, 0x8u);
+  return wait_for(RCC_CFGR, 0xCu, 0x8u);
 }
 #endif
 
-void SetAlternateFunction7(int pin) {
+void set_alternate_function7(int pin) {
   GPIO_MODER = (GPIO_MODER & ~(3u << (2 * pin))) | (2u << (2 * pin));
   GPIO_OSPEEDR |= 2u << (2 * pin);
   const int shift = 4 * (pin - 8);
@@ -98,7 +98,7 @@ const BoardInfo kBoardInfo = {BOARD_NAME, "cortex-m4f", SYSTICK_HZ, "systick-ico
 void board_init() {
   uint32_t usart_clock = kUsartClock;
 #ifdef STM32_HSE_BYPASS_180MHZ
-  const bool fast = ClockTo180MHz();
+  const bool fast = clock_to_180mhz();
   if (!fast) usart_clock = kHsiClock;
 #endif
 #ifdef STM32_USART3_PD8_PD9
@@ -108,8 +108,8 @@ void board_init() {
   RCC_AHB1ENR |= 1u << 0;   // GPIOA
   RCC_APB2ENR |= 1u << 4;   // USART1
 #endif
-  SetAlternateFunction7(kTxPin);
-  SetAlternateFunction7(kRxPin);
+  set_alternate_function7(kTxPin);
+  set_alternate_function7(kRxPin);
   GPIO_PUPDR = (GPIO_PUPDR & ~(3u << (2 * kRxPin))) | (1u << (2 * kRxPin));  // RX pull-up
   USART_BRR = (usart_clock + kBaud / 2) / kBaud;  // oversampling by 16: mantissa.fraction in one
   USART_CR1 = (1u << 13) | (1u << 3) | (1u << 2);  // UE, TE, RE

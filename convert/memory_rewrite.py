@@ -1,0 +1,127 @@
+"""The converter's memory pass: row-chunked layers (`convert.row_chunks`) plus an offline memory plan.
+
+The pass never changes an int8 number: `rewrite_for_memory` runs both graphs under the host TFLM
+interpreter on the given examples and refuses a rewrite whose outputs differ in any bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from convert import offline_plan, row_chunks
+from convert.graph import Graph
+
+CHUNK_CANDIDATES = (0, 1, 2, 3, 4, 5, 6, 8)
+
+
+class RewriteMismatchError(RuntimeError):
+    """The rewritten graph computed different int8 outputs (a bug in the rewrite)."""
+
+
+def rewrite(model_bytes: bytes, chunks: int) -> tuple[bytes, int]:
+    """(rewritten flatbuffer, planned activation bytes); chunks=0 adds only the offline plan."""
+    graph = Graph(model_bytes)
+    views = row_chunks.rewrite(graph, chunks) if chunks else {}
+    offsets, planned = offline_plan.plan(graph, views)
+    offline_plan.attach(graph, offsets)
+    return graph.to_bytes(), planned
+
+
+def check_same_outputs(reference: bytes, rewritten: bytes, examples) -> None:
+    """Runs both graphs on every (token ids, segment ids) example; raises unless all outputs are equal."""
+    from convert.tflm_host import HostModel
+
+    before, after = HostModel(reference), HostModel(rewritten)
+    for number, (ids, segments) in enumerate(examples):
+        expected, got = before.run(ids, segments), after.run(ids, segments)
+        if not np.array_equal(expected, got):
+            raise RewriteMismatchError(
+                f"the memory rewrite changed the int8 output of example {number}: {expected.tolist()} != {got.tolist()}"
+            )
+
+
+def cmsis_nn_scratch(graph: Graph) -> dict[int, int]:
+    """Scratch buffers CMSIS-NN asks the arena for, by operator index (each lives for its operator only).
+
+    DEPTHWISE_CONV_2D (`arm_depthwise_conv_s8_opt`, DSP): channels x kernel taps int16;
+    FULLY_CONNECTED with a rank-3 output (`arm_convolve_1x1_s8_fast` on a per-tensor filter): two int32
+    per output channel. BATCH_MATMUL and SOFTMAX ask for none on a Cortex-M4.
+    """
+    scratch = {}
+    for n, op in enumerate(graph.operators):
+        name = graph.op_name(op)
+        if name == "DEPTHWISE_CONV_2D":
+            _, kernel_h, kernel_w, channels = graph.shape(op.inputs[1])
+            scratch[n] = channels * kernel_h * kernel_w * 2
+        elif name == "FULLY_CONNECTED" and len(graph.shape(op.outputs[0])) > 2:
+            scratch[n] = graph.shape(op.inputs[1])[0] * 8
+    return scratch
+
+
+def scratch_beyond_plan(model_bytes: bytes, planned: int | None) -> int:
+    """Bytes CMSIS-NN's scratch buffers add to an offline-planned arena head (0 when they fit its gaps);
+    without a plan, the largest scratch buffer."""
+    graph = Graph(model_bytes)
+    scratch = cmsis_nn_scratch(graph)
+    if planned is None:
+        return max(scratch.values(), default=0)
+    offsets = offline_plan.read(graph)
+    return offline_plan.size_with_scratch(graph, offsets, scratch) - planned
+
+
+def smallest_arena(model_bytes: bytes, example, candidates=CHUNK_CANDIDATES) -> int:
+    """The chunk count (0: the offline plan alone) whose rewrite needs the smallest device arena.
+
+    More chunks shrink the planned activations but add operators, and each operator adds persistent
+    data (the depthwise convolution's per-channel multipliers alone are 1 KB per copy), so the best
+    count depends on L.
+    """
+    from convert.tflm_host import device_arena_estimate
+
+    sizes = {}
+    for chunks in candidates:
+        try:
+            rewritten, planned = rewrite(model_bytes, chunks)
+        except row_chunks.RewriteError:  # not EmbBERT's layer structure: the offline plan alone
+            continue
+        sizes[chunks] = device_arena_estimate(rewritten, example)[1] + scratch_beyond_plan(rewritten, planned)
+    return min(sizes, key=lambda chunks: (sizes[chunks], chunks))
+
+
+def rewrite_for_memory(model_bytes: bytes, examples, chunks: int | None = None) -> tuple[bytes, int, int | None]:
+    """(flatbuffer, chunks, planned bytes): `rewrite` verified bit for bit against the unrewritten graph on
+    `examples`; chunks=None picks the count with the smallest arena."""
+    if chunks is None:
+        chunks = smallest_arena(model_bytes, examples[0])
+    rewritten, planned = rewrite(model_bytes, chunks)
+    check_same_outputs(model_bytes, rewritten, examples)
+    return rewritten, chunks, planned
+
+
+def main(argv=None) -> int:
+    """Prints, for a converted model, the arena of its unrewritten graph and of each chunk count."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    from convert.tflm_host import device_arena_estimate
+
+    parser = argparse.ArgumentParser(description="Arena of a converted model's graph with each row-chunk count.")
+    parser.add_argument("model", type=Path, help="converter output folder made with --row-chunks off")
+    parser.add_argument("--chunks", type=int, nargs="+", default=list(CHUNK_CANDIDATES))
+    args = parser.parse_args(argv)
+    model_bytes = (args.model / "model.tflite").read_bytes()
+    vector = json.loads((args.model / "golden.json").read_text())["vectors"][0]
+    example = (np.array(vector["token_ids"]), np.array(vector["segment_ids"]))
+    print(f"{'chunks':>6} {'operators':>9} {'planned':>9} {'host minimum':>12} {'32-bit':>9} {'+ CMSIS-NN scratch':>18}")
+    for chunks in [None, *args.chunks]:
+        graph_bytes, planned = (model_bytes, None) if chunks is None else rewrite(model_bytes, chunks)
+        host, device = device_arena_estimate(graph_bytes, example)
+        operators = len(Graph(graph_bytes).operators)
+        with_scratch = device + scratch_beyond_plan(graph_bytes, planned)
+        print(f"{'off' if chunks is None else chunks:>6} {operators:>9} {planned if planned else '-':>9} {host:>12,} {device:>9,} {with_scratch:>18,}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

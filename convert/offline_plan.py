@@ -1,0 +1,122 @@
+"""An offline memory plan for TFLite Micro: every activation's arena offset, stored in the model metadata.
+
+TFLM reads the plan from the metadata entry "OfflineMemoryAllocation" (a buffer of int32: version 0,
+subgraph 0, the number of tensors, then one offset per tensor, -1 for tensors it should place itself) and
+places those tensors exactly there, without checking them. Kernel scratch buffers are still placed by
+TFLM's own planner, around the planned tensors.
+
+The plan here knows two things TFLM's greedy planner does not:
+- a RESHAPE's output can share its input's bytes (the kernel skips the copy when they coincide);
+- tensors the row-chunk rewrite marked as views (`Graph`-level `views`: tensor -> (base, byte offset))
+  live inside their base tensor, so a CONCATENATION of views into that base copies nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+
+from convert.graph import Graph
+
+METADATA_NAME = "OfflineMemoryAllocation"
+ALIGNMENT = 16  # TFLM's MicroArenaBufferAlignment()
+
+
+@dataclasses.dataclass
+class Block:
+    """Tensors placed together at fixed offsets from the block's start."""
+
+    members: dict[int, int]  # tensor -> offset within the block
+    size: int
+    first: int
+    last: int
+
+
+def _align(value: int) -> int:
+    return (value + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
+
+
+def _blocks(graph: Graph, views: dict[int, tuple[int, int]]) -> list[Block]:
+    spans = graph.lifetimes()
+    root = {t: (t, 0) for t in spans}
+
+    def find(t):
+        base, offset = root[t]
+        if base == t:
+            return t, 0
+        top, more = find(base)
+        return top, offset + more
+
+    for op in graph.operators:
+        if graph.op_name(op) == "RESHAPE" and op.inputs[0] in spans and op.outputs[0] in spans:
+            root[op.outputs[0]] = (op.inputs[0], 0)
+    for view, (base, offset) in views.items():
+        root[view] = (base, offset)
+    grouped: dict[int, dict[int, int]] = {}
+    for t in spans:
+        top, offset = find(t)
+        grouped.setdefault(top, {})[t] = offset
+    blocks = []
+    for members in grouped.values():
+        blocks.append(Block(
+            members,
+            _align(max(offset + graph.tensor_bytes(t) for t, offset in members.items())),
+            min(spans[t][0] for t in members),
+            max(spans[t][1] for t in members),
+        ))
+    return blocks
+
+
+def _first_fit(placed: list[tuple[Block, int]], block: Block) -> int:
+    """The lowest offset where `block` overlaps no placed block that is live at the same time."""
+    busy = sorted(
+        (offset, offset + other.size)
+        for other, offset in placed
+        if other.first <= block.last and block.first <= other.last
+    )
+    candidate = 0
+    for start, end in busy:
+        if candidate + block.size <= start:
+            break
+        candidate = max(candidate, end)
+    return candidate
+
+
+def plan(graph: Graph, views: dict[int, tuple[int, int]] | None = None) -> tuple[dict[int, int], int]:
+    """Offsets of every activation and the planned size: largest blocks first, each at the lowest free offset."""
+    placed: list[tuple[Block, int]] = []
+    for block in sorted(_blocks(graph, views or {}), key=lambda b: (-b.size, b.first)):
+        placed.append((block, _first_fit(placed, block)))
+    offsets = {t: start + inner for block, start in placed for t, inner in block.members.items()}
+    size = max((start + block.size for block, start in placed), default=0)
+    return offsets, size
+
+
+def read(graph: Graph) -> dict[int, int]:
+    """The offsets a model's offline plan gives its tensors (those it leaves to TFLM left out)."""
+    entry = [m for m in graph.model.metadata or [] if m.name in (METADATA_NAME, METADATA_NAME.encode())]
+    if not entry:
+        return {}
+    values = struct.unpack_from("<3I", bytes(graph.model.buffers[entry[0].buffer].data))
+    offsets = struct.unpack_from(f"<{values[2]}i", bytes(graph.model.buffers[entry[0].buffer].data), 12)
+    return {t: offset for t, offset in enumerate(offsets) if offset >= 0}
+
+
+def attach(graph: Graph, offsets: dict[int, int]) -> None:
+    """Writes the plan into the model's metadata (tensors without an offset stay with TFLM's planner)."""
+    values = [offsets.get(t, -1) for t in range(len(graph.tensors))]
+    graph.set_metadata(METADATA_NAME, struct.pack(f"<3I{len(values)}i", 0, 0, len(values), *values))
+
+
+def size_with_scratch(graph: Graph, offsets: dict[int, int], scratch: dict[int, int]) -> int:
+    """The arena head once TFLM has placed kernel scratch buffers (operator index -> bytes) around the plan.
+
+    TFLM places them like its greedy planner: largest first, each at the lowest offset free of the
+    planned tensors and scratch buffers live during its operator.
+    """
+    spans = graph.lifetimes()
+    placed = [(Block({t: 0}, _align(graph.tensor_bytes(t)), *spans[t]), offset) for t, offset in offsets.items()]
+    for op, size in sorted(scratch.items(), key=lambda item: -item[1]):
+        block = Block({}, _align(size), op, op)
+        placed.append((block, _first_fit(placed, block)))
+    return max((offset + block.size for block, offset in placed), default=0)
