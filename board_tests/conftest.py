@@ -59,7 +59,7 @@ def pytest_addoption(parser):
     g.addoption("--write-chunk", type=int, default=0,
                 help="send at most N bytes at a time (UARTs without flow control); 0: no limit")
     g.addoption("--write-pause", type=float, default=0.0, help="seconds to pause between chunks")
-    g.addoption("--kernels", default=None, help="qemu: firmware kernels to build (cmsis_nn or reference)")
+    g.addoption("--kernels", default=None, help="qemu: firmware kernels to build (fast, cmsis_nn or reference)")
     g.addoption("--arena", type=int, default=None, help="qemu: build with this TFLM arena size (make ARENA=...)")
     g.addoption("--no-build", action="store_true", help="qemu: do not run make, use the existing image")
     g.addoption("--classify-limit", type=int, default=16,

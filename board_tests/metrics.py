@@ -71,9 +71,14 @@ def regression_scores(y_true: Sequence[float], y_pred: Sequence[float]) -> dict:
 CMSIS_NN_MAX_ABS_DIFF = 16
 
 
+# Kernel sets (`info%` kernels=) whose int8 logits equal the host TFLM interpreter's bit for bit: TFLM's
+# reference kernels, and the firmware's own (firmware/src/kernels/, bit-exact with them).
+EXACT_KERNELS = ("reference", "fast")
+
+
 def allowed_abs_diff(kernels: str | None) -> int:
     """The largest |device - host| int8 logit difference a board's kernels may show."""
-    return 0 if kernels == "reference" else CMSIS_NN_MAX_ABS_DIFF
+    return 0 if kernels in EXACT_KERNELS else CMSIS_NN_MAX_ABS_DIFF
 
 
 def agreement(device: Sequence[Sequence[int]], host: Sequence[Sequence[int]]) -> dict:

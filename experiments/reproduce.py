@@ -87,6 +87,7 @@ def _board_score(report: dict) -> dict:
         "argmax_agreement": agreement["argmax_agree_rate"],
         "cycles_median": report.get("latency", {}).get("cycles_median"),
         "cycle_source": report.get("latency", {}).get("cycle_source"),
+        "kernels": report.get("run", {}).get("kernels"),
         "arena_used": memory.get("arena_used"),
         "peak_ram": memory.get("peak_ram"),
         "flash": memory.get("flash"),
@@ -128,7 +129,9 @@ def write_table(rows: list[dict]) -> None:
         "The paper reports on each dataset's own test split (GLUE: validation), which this project does not have:",
         "its column compares our carved test split with the paper's test split. `init`: the encoder fine-tuning",
         "started from (`random`, or the `pretrained` one). Instructions are executed Cortex-M4 instructions per",
-        "inference under QEMU `-icount`, not cycles.",
+        "inference under QEMU `-icount`, not cycles (kernel set: "
+        + (", ".join(sorted({str(_board_value(r, "kernels")) for r in rows if _board_value(r, "kernels")})) or "–")
+        + "; `fast`: firmware/src/kernels/, see firmware/README.md).",
         "",
         "| task | metric | split | L | init | TF-IDF + linear | float Keras | QAT Keras | int8 host TFLM | int8 on QEMU "
         "| paper int8 | vs paper | vs TF-IDF | instructions / inference | peak RAM |",

@@ -11,6 +11,10 @@
 #include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
 #include "tensorflow/lite/schema/schema_generated.h"
 
+#if defined(EMBBERT_FAST_KERNELS)
+#include "fast_ops.h"  // src/kernels/
+#endif
+
 #ifndef ARENA_BYTES
 #define ARENA_BYTES kArenaBytes
 #endif
@@ -22,7 +26,11 @@ constexpr size_t kArenaSize = (static_cast<size_t>(ARENA_BYTES) + 15u) & ~size_t
 
 alignas(16) uint8_t g_arena[kArenaSize];
 
+#if defined(EMBBERT_FAST_KERNELS)
+using Resolver = embbert::FastOpResolver<kModelOpCount>;  // our kernels where we have them
+#else
 using Resolver = tflite::MicroMutableOpResolver<kModelOpCount>;
+#endif
 alignas(Resolver) uint8_t g_resolver_mem[sizeof(Resolver)];
 alignas(tflite::MicroInterpreter) uint8_t g_interpreter_mem[sizeof(tflite::MicroInterpreter)];
 

@@ -8,10 +8,11 @@ FQBN ?= arduino:mbed_nano:nano33ble
 ARDUINO_DIR := $(BUILD_DIR)/arduino
 SKETCH := $(ARDUINO_DIR)/embbert_q
 ARDUINO_BUILD := $(ARDUINO_DIR)/build
-ARDUINO_LIBS := $(FW_CACHE)/arduino-$(LOCK_ID)/$(KERNELS)
+ARDUINO_LIBS := $(FW_CACHE)/arduino-$(LOCK_ID)/$(LIB_KERNELS)
 ARDUINO_LIB := $(ARDUINO_LIBS)/tflite_micro_embbert
 ARDUINO_FLAGS := -DTF_LITE_STATIC_MEMORY -DTF_LITE_MCU_DEBUG_LOG -DNDEBUG -DKERNELS_NAME=\"$(KERNELS)\" \
-  $(if $(filter cmsis_nn,$(KERNELS)),-DCMSIS_NN) $(if $(ARENA),-DARENA_BYTES=$(ARENA)) \
+  $(if $(filter cmsis_nn,$(LIB_KERNELS)),-DCMSIS_NN) $(if $(filter fast,$(KERNELS)),-DEMBBERT_FAST_KERNELS) \
+  $(if $(ARENA),-DARENA_BYTES=$(ARENA)) \
   -I$(ARDUINO_LIB)/src/third_party/flatbuffers/include -I$(ARDUINO_LIB)/src/third_party/gemmlowp \
   -I$(ARDUINO_LIB)/src/third_party/ruy -I$(ARDUINO_LIB)/src/third_party/kissfft \
   -I$(ARDUINO_LIB)/src/third_party/cmsis_nn \
@@ -31,16 +32,17 @@ check-arduino:
 arduino-library: $(ARDUINO_LIB)/library.properties
 
 $(ARDUINO_LIB)/library.properties: | check-deps
-	PATH="$(if $(PY_BIN),$(PY_BIN):)$$PATH" $(FW_DIR)/scripts/arduino_library.sh $(TFLM) $(ARDUINO_LIB) $(KERNELS) $(BOARD_CPU)
+	PATH="$(if $(PY_BIN),$(PY_BIN):)$$PATH" $(FW_DIR)/scripts/arduino_library.sh $(TFLM) $(ARDUINO_LIB) $(LIB_KERNELS) $(BOARD_CPU)
 
 # The sketch folder: the .ino, the Arduino port and the DWT cycle counter it shares with the bare-metal
-# ports, the core (.cc renamed .cpp) and the model's files.
+# ports, the core and with KERNELS=fast our kernels (.cc renamed .cpp, all in the sketch's top folder,
+# which is all arduino-cli compiles besides src/) and the model's files.
 sketch: check-model $(MODEL_DIR)/tokenizer_data.cc
 	@rm -rf $(SKETCH) && mkdir -p $(SKETCH)
 	@cp $(FW_DIR)/boards/nano33ble/arduino/embbert_q.ino $(FW_DIR)/boards/nano33ble/arduino/board_arduino.cpp $(SKETCH)/
 	@cp $(FW_DIR)/boards/common/cortex_m.h $(SKETCH)/ && cp $(FW_DIR)/boards/common/cycles_dwt.cc $(SKETCH)/cycles_dwt.cpp
-	@for f in $(CORE_SRCS); do cp $(FW_DIR)/$$f $(SKETCH)/$$(basename $${f%.cc}).cpp; done
-	@cp $(FW_DIR)/src/*.h $(SKETCH)/
+	@for f in $(CORE_SRCS) $(KERNEL_SRCS); do cp $(FW_DIR)/$$f $(SKETCH)/$$(basename $${f%.cc}).cpp; done
+	@cp $(FW_DIR)/src/*.h $(if $(KERNEL_SRCS),$(FW_DIR)/src/kernels/*.h) $(SKETCH)/
 	@cp $(MODEL_DIR)/model_data.h $(MODEL_DIR)/model_ops.h $(MODEL_DIR)/model_settings.h $(SKETCH)/
 	@cp $(MODEL_DIR)/model_data.cc $(SKETCH)/model_data.cpp
 	@cp $(MODEL_DIR)/tokenizer_data.cc $(SKETCH)/tokenizer_data.cpp

@@ -1,0 +1,167 @@
+// BATCH_MATMUL, int8: out = lhs x rhs per batch (batch dimensions broadcast as the reference does), with
+// adj_x / adj_y. Each matrix product runs on embbert_mat_mult_nt_s8, which wants the right-hand side
+// transposed (adj_y, as attention's Q K^T and P V^T use it); other layouts are transposed into a scratch
+// buffer one matrix at a time. Same sums and requantization as reference_ops::BatchMatMul.
+#include "embbert_kernels.h"
+#include "fast_ops.h"
+#include "tensorflow/lite/kernels/internal/quantization_util.h"
+#include "tensorflow/lite/kernels/internal/types.h"
+#include "tensorflow/lite/kernels/kernel_util.h"
+#include "tensorflow/lite/micro/kernels/batch_matmul.h"
+#include "tensorflow/lite/micro/kernels/kernel_util.h"
+#include "tensorflow/lite/micro/micro_log.h"
+
+namespace embbert {
+namespace {
+
+constexpr int kRank = 5;
+
+struct OpData {
+  embbert_requant requant;
+  int32_t lhs_offset;
+  int32_t rhs_offset;
+  int kernel_scratch_index;
+  int lhs_scratch_index;  // -1 unless adj_x
+  int rhs_scratch_index;  // -1 when adj_y
+};
+
+void* Init(TfLiteContext* context, const char* buffer, size_t length) {
+  return context->AllocatePersistentBuffer(context, sizeof(OpData));
+}
+
+// Rows and columns of a tensor's last two dimensions.
+int Rows(const tflite::RuntimeShape& s) { return s.Dims(s.DimensionsCount() - 2); }
+int Cols(const tflite::RuntimeShape& s) { return s.Dims(s.DimensionsCount() - 1); }
+
+TfLiteStatus PrepareInt8(TfLiteContext* context, TfLiteNode* node, TfLiteTensor* lhs, TfLiteTensor* rhs,
+                         TfLiteTensor* output) {
+  const auto* params = static_cast<const TfLiteBatchMatMulParams*>(node->builtin_data);
+  OpData* data = static_cast<OpData*>(node->user_data);
+  const int lhs_rank = tflite::NumDimensions(lhs), rhs_rank = tflite::NumDimensions(rhs);
+  TF_LITE_ENSURE(context, lhs_rank >= 2 && lhs_rank <= kRank && rhs_rank >= 2 && rhs_rank <= kRank);
+  const int output_rank = lhs_rank > rhs_rank ? lhs_rank : rhs_rank;
+  const tflite::RuntimeShape lhs_shape = tflite::RuntimeShape::ExtendedShape(output_rank, tflite::GetTensorShape(lhs));
+  const tflite::RuntimeShape rhs_shape = tflite::RuntimeShape::ExtendedShape(output_rank, tflite::GetTensorShape(rhs));
+  for (int i = 0; i < output_rank - 2; ++i) {
+    const int l = lhs_shape.Dims(i), r = rhs_shape.Dims(i);
+    TF_LITE_ENSURE(context, l == r || l == 1 || r == 1);
+  }
+  const int depth = params->adj_x ? Rows(lhs_shape) : Cols(lhs_shape);
+  TF_LITE_ENSURE_EQ(context, depth, params->adj_y ? Cols(rhs_shape) : Rows(rhs_shape));
+  TF_LITE_ENSURE_STATUS(tflite::ReshapeOutputTensor(context, node, lhs_shape, rhs_shape, params->adj_x,
+                                                    params->adj_y, output_rank, output));
+
+  double real_multiplier = 0.0;
+  TF_LITE_ENSURE_STATUS(tflite::GetQuantizedConvolutionMultipler(context, lhs, rhs, output, &real_multiplier));
+  int shift;
+  tflite::QuantizeMultiplier(real_multiplier, &data->requant.multiplier, &shift);
+  data->requant.shift = shift;
+  data->requant.output_offset = output->params.zero_point;
+  data->requant.activation_min = -128;
+  data->requant.activation_max = 127;
+  data->lhs_offset = -lhs->params.zero_point;
+  data->rhs_offset = -rhs->params.zero_point;
+
+  TF_LITE_ENSURE_STATUS(context->RequestScratchBufferInArena(
+      context, embbert_mat_mult_nt_s8_scratch_bytes(depth), &data->kernel_scratch_index));
+  data->lhs_scratch_index = -1;
+  data->rhs_scratch_index = -1;
+  if (params->adj_x) {
+    TF_LITE_ENSURE_STATUS(context->RequestScratchBufferInArena(
+        context, static_cast<size_t>(Rows(lhs_shape)) * Cols(lhs_shape), &data->lhs_scratch_index));
+  }
+  if (!params->adj_y) {
+    TF_LITE_ENSURE_STATUS(context->RequestScratchBufferInArena(
+        context, static_cast<size_t>(Rows(rhs_shape)) * Cols(rhs_shape), &data->rhs_scratch_index));
+  }
+  return kTfLiteOk;
+}
+
+TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
+  TF_LITE_ENSURE_EQ(context, tflite::NumInputs(node), 2);
+  TF_LITE_ENSURE_EQ(context, tflite::NumOutputs(node), 1);
+  tflite::MicroContext* micro_context = tflite::GetMicroContext(context);
+  TfLiteTensor* lhs = micro_context->AllocateTempInputTensor(node, tflite::kBatchMatmulInputLhsTensor);
+  TfLiteTensor* rhs = micro_context->AllocateTempInputTensor(node, tflite::kBatchMatmulInputRhsTensor);
+  TfLiteTensor* output = micro_context->AllocateTempOutputTensor(node, tflite::kBatchMatmulOutputTensor);
+  TF_LITE_ENSURE(context, lhs != nullptr && rhs != nullptr && output != nullptr);
+  TfLiteStatus status;
+  if (lhs->type != kTfLiteInt8 || rhs->type != kTfLiteInt8 || output->type != kTfLiteInt8) {
+    MicroPrintf("BATCH_MATMUL (fast kernels): int8 only, got %s x %s -> %s", TfLiteTypeGetName(lhs->type),
+                TfLiteTypeGetName(rhs->type), TfLiteTypeGetName(output->type));
+    status = kTfLiteError;
+  } else {
+    status = PrepareInt8(context, node, lhs, rhs, output);
+  }
+  micro_context->DeallocateTempTfLiteTensor(lhs);
+  micro_context->DeallocateTempTfLiteTensor(rhs);
+  micro_context->DeallocateTempTfLiteTensor(output);
+  return status;
+}
+
+// dst (cols x rows) = src (rows x cols) transposed.
+void Transpose(const int8_t* src, int rows, int cols, int8_t* dst) {
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) dst[static_cast<size_t>(c) * rows + r] = src[static_cast<size_t>(r) * cols + c];
+  }
+}
+
+// Elements of one step along dimension `dim` of a rank-5 shape (0 when the dimension is broadcast).
+size_t Stride(const tflite::RuntimeShape& s, int dim) {
+  if (s.Dims(dim) == 1) return 0;
+  size_t n = 1;
+  for (int i = dim + 1; i < kRank; ++i) n *= static_cast<size_t>(s.Dims(i));
+  return n;
+}
+
+TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
+  const auto* params = static_cast<const TfLiteBatchMatMulParams*>(node->builtin_data);
+  const OpData* data = static_cast<const OpData*>(node->user_data);
+  const TfLiteEvalTensor* lhs = tflite::micro::GetEvalInput(context, node, tflite::kBatchMatmulInputLhsTensor);
+  const TfLiteEvalTensor* rhs = tflite::micro::GetEvalInput(context, node, tflite::kBatchMatmulInputRhsTensor);
+  TfLiteEvalTensor* output = tflite::micro::GetEvalOutput(context, node, tflite::kBatchMatmulOutputTensor);
+  const tflite::RuntimeShape ls = tflite::RuntimeShape::ExtendedShape(kRank, tflite::micro::GetTensorShape(lhs));
+  const tflite::RuntimeShape rs = tflite::RuntimeShape::ExtendedShape(kRank, tflite::micro::GetTensorShape(rhs));
+  const int rows = params->adj_x ? Cols(ls) : Rows(ls);
+  const int depth = params->adj_x ? Rows(ls) : Cols(ls);
+  const int cols = params->adj_y ? Rows(rs) : Cols(rs);
+  auto* kernel_scratch = static_cast<int16_t*>(context->GetScratchBuffer(context, data->kernel_scratch_index));
+  auto* lhs_t = data->lhs_scratch_index >= 0
+                    ? static_cast<int8_t*>(context->GetScratchBuffer(context, data->lhs_scratch_index))
+                    : nullptr;
+  auto* rhs_t = data->rhs_scratch_index >= 0
+                    ? static_cast<int8_t*>(context->GetScratchBuffer(context, data->rhs_scratch_index))
+                    : nullptr;
+  const int8_t* lhs_data = tflite::micro::GetTensorData<int8_t>(lhs);
+  const int8_t* rhs_data = tflite::micro::GetTensorData<int8_t>(rhs);
+  int8_t* out = tflite::micro::GetTensorData<int8_t>(output);
+  const int b0 = ls.Dims(0) > rs.Dims(0) ? ls.Dims(0) : rs.Dims(0);
+  const int b1 = ls.Dims(1) > rs.Dims(1) ? ls.Dims(1) : rs.Dims(1);
+  const int b2 = ls.Dims(2) > rs.Dims(2) ? ls.Dims(2) : rs.Dims(2);
+  for (int i0 = 0; i0 < b0; ++i0) {
+    for (int i1 = 0; i1 < b1; ++i1) {
+      for (int i2 = 0; i2 < b2; ++i2) {
+        const int8_t* l = lhs_data + i0 * Stride(ls, 0) + i1 * Stride(ls, 1) + i2 * Stride(ls, 2);
+        const int8_t* r = rhs_data + i0 * Stride(rs, 0) + i1 * Stride(rs, 1) + i2 * Stride(rs, 2);
+        if (lhs_t != nullptr) {
+          Transpose(l, depth, rows, lhs_t);
+          l = lhs_t;
+        }
+        if (rhs_t != nullptr) {
+          Transpose(r, depth, cols, rhs_t);
+          r = rhs_t;
+        }
+        embbert_mat_mult_nt_s8(l, r, nullptr, out, rows, cols, depth, cols, data->lhs_offset, data->rhs_offset,
+                               data->requant, kernel_scratch);
+        out += static_cast<size_t>(rows) * cols;
+      }
+    }
+  }
+  return kTfLiteOk;
+}
+
+}  // namespace
+
+TFLMRegistration Register_BATCH_MATMUL() { return tflite::micro::RegisterOp(Init, Prepare, Eval); }
+
+}  // namespace embbert
