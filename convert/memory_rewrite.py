@@ -58,15 +58,54 @@ def cmsis_nn_scratch(graph: Graph) -> dict[int, int]:
     return scratch
 
 
+def fast_kernel_scratch(graph: Graph) -> dict[int, int]:
+    """Scratch buffers the firmware's own kernels (`firmware/src/kernels/`, KERNELS=fast) ask for, by operator.
+
+    ADD and SUB: two 256-entry int32 tables; SOFTMAX: one; BATCH_MATMUL and FULLY_CONNECTED: 4 widened rows
+    of the depth (int16) (BATCH_MATMUL's operands come as the model has them, adj_x false and adj_y true,
+    so it copies none); DEPTHWISE_CONV_2D (the
+    causal 1-D form): the widened input series (int16, padded to pairs) and the tap pairs (int32).
+    """
+    scratch = {}
+    for n, op in enumerate(graph.operators):
+        name = graph.op_name(op)
+        if name in ("ADD", "SUB"):
+            scratch[n] = 2 * 256 * 4
+        elif name == "SOFTMAX":
+            scratch[n] = 256 * 4
+        elif name in ("BATCH_MATMUL", "FULLY_CONNECTED"):
+            depth = graph.shape(op.inputs[0 if name == "BATCH_MATMUL" else 1])[-1]
+            scratch[n] = 4 * depth * 2
+        elif name == "DEPTHWISE_CONV_2D":
+            _, _, taps, _ = graph.shape(op.inputs[1])
+            length = graph.shape(op.outputs[0])[2]
+            scratch[n] = (length + taps + 4 + 1 + 1) // 2 * 4 + (taps + 1) // 2 * 4
+    return scratch
+
+
+# Persistent bytes the fast kernels hold beyond the reference kernels' (the host measures those): LOGISTIC's
+# 256-byte table, and a few words of prepared constants per operator, rounded up.
+FAST_KERNEL_PERSISTENT = {"LOGISTIC": 256 + 16}
+FAST_KERNEL_PERSISTENT_PER_OP = 32
+
+
+def fast_kernel_persistent(graph: Graph) -> int:
+    return sum(FAST_KERNEL_PERSISTENT.get(graph.op_name(op), 0) + FAST_KERNEL_PERSISTENT_PER_OP
+               for op in graph.operators)
+
+
 def scratch_beyond_plan(model_bytes: bytes, planned: int | None) -> int:
-    """Bytes CMSIS-NN's scratch buffers add to an offline-planned arena head (0 when they fit its gaps);
-    without a plan, the largest scratch buffer."""
+    """Bytes the kernels' scratch buffers add to an offline-planned arena head (0 when they fit its gaps),
+    for whichever kernel set needs more at each operator (CMSIS-NN or ours), plus what our kernels keep
+    persistently beyond the reference kernels; without a plan, the largest scratch buffer plus that."""
     graph = Graph(model_bytes)
-    scratch = cmsis_nn_scratch(graph)
+    cmsis, fast = cmsis_nn_scratch(graph), fast_kernel_scratch(graph)
+    scratch = {n: max(cmsis.get(n, 0), fast.get(n, 0)) for n in set(cmsis) | set(fast)}
+    persistent = fast_kernel_persistent(graph)
     if planned is None:
-        return max(scratch.values(), default=0)
+        return max(scratch.values(), default=0) + persistent
     offsets = offline_plan.read(graph)
-    return offline_plan.size_with_scratch(graph, offsets, scratch) - planned
+    return offline_plan.size_with_scratch(graph, offsets, scratch) - planned + persistent
 
 
 def smallest_arena(model_bytes: bytes, example, candidates=CHUNK_CANDIDATES) -> int:
