@@ -157,3 +157,18 @@ def _shown_log(report_dir):
         return str(path.resolve().relative_to(REPO))
     except ValueError:
         return str(path)
+
+
+# Real texts of single-text and pair tasks: the board's tokenizer must give the host tokenizer's ids on every one.
+TOKENIZED = [("snips", 600), ("emotion", 600), ("rte", 240), ("mrpc", 360), ("stsb", 300)]
+
+
+@pytest.mark.parametrize("dataset,count", TOKENIZED, ids=[d for d, _ in TOKENIZED])
+def test_board_tokenizes_real_texts_like_the_host(small_model, tmp_path, dataset, count):
+    """2,100 texts in all on QEMU (pairs included), through the board suite's text mode; `tokenize` runs no
+    inference, so this costs transfer time only. The model's L=16 truncates: pair packing is checked too."""
+    rc, out = _run_suite("qemu", small_model, tmp_path, "--dataset", dataset, "--limit", str(count),
+                         "-k", "tokenizes_every_example")
+    assert rc == 0, out[-4000:]
+    tokenized = json.loads(next(pathlib.Path(tmp_path).glob("*/report.json")).read_text())["text"]["tokenize"]
+    assert tokenized["n"] == count and tokenized["identical"] == tokenized["supported"] >= count - 2, tokenized
