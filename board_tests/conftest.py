@@ -67,6 +67,20 @@ def pytest_addoption(parser):
                      "Every example is tokenized on the board regardless")
 
 
+# Tests that only the real firmware can answer: the fake board has no tokenizer. On `--port fake` they are
+# deselected, not skipped: nothing is missing that a user could install.
+FIRMWARE_ONLY = ("test_text.py",)
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--port") != "fake":
+        return
+    firmware_only = [item for item in items if item.path.name in FIRMWARE_ONLY]
+    if firmware_only:
+        config.hook.pytest_deselected(items=firmware_only)
+        items[:] = [item for item in items if item.path.name not in FIRMWARE_ONLY]
+
+
 def pytest_configure(config):
     if getattr(config.option, "model", None):
         from convert.by_task import converted_model
