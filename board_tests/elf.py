@@ -20,6 +20,9 @@ SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 0x1, 0x2, 0x4
 SHT_NOBITS = 8
 
 
+FLASH_TABLES = (".init_array", ".fini_array", ".preinit_array")
+
+
 def elf_sizes(path: str | os.PathLike) -> dict:
     with open(path, "rb") as f:
         data = f.read()
@@ -50,7 +53,8 @@ def elf_sizes(path: str | os.PathLike) -> dict:
             continue
         nm = name(sh_name)
         sections[nm] = size
-        if flags & SHF_WRITE:
+        # The constructor tables are writable by their flags but linked into flash (sections.ld).
+        if flags & SHF_WRITE and nm not in FLASH_TABLES:
             if sh_type == SHT_NOBITS:
                 bss += size
             else:
