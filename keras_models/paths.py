@@ -20,8 +20,9 @@ def data_dir() -> Path:
 
 
 def repo_relative(path) -> str:
-    """`path` relative to the repository when it lies inside it or beside it (`../shared/data/...`), else as
-    given: so that outputs hold no machine-specific paths.
+    """`path` relative to the repository when it lies inside it or in the `shared` folder beside it
+    (`../shared/data/...`), else as given: so that outputs hold no machine-specific paths. Other folders
+    beside the repository (a temporary folder when the clone itself sits in /tmp) stay absolute.
 
     >>> repo_relative(REPO_ROOT / "checkpoints" / "snips")
     'checkpoints/snips'
@@ -30,7 +31,8 @@ def repo_relative(path) -> str:
     >>> repo_relative("/elsewhere/model")
     '/elsewhere/model'
     """
-    resolved = Path(path).resolve()
-    if resolved.is_relative_to(REPO_ROOT.parent) and REPO_ROOT.parent != Path(REPO_ROOT.anchor):
-        return os.path.relpath(resolved, REPO_ROOT)
+    absolute = Path(os.path.abspath(path))  # normalised, links kept: a linked `shared` stays `../shared`
+    for base in (REPO_ROOT, REPO_ROOT.parent / "shared"):
+        if absolute.is_relative_to(base) or absolute.resolve().is_relative_to(base.resolve()):
+            return os.path.relpath(absolute if absolute.is_relative_to(base) else absolute.resolve(), REPO_ROOT)
     return str(path)
