@@ -2,8 +2,10 @@
 
 Sections are classed by their flags, as `arm-none-eabi-size` does in its Berkeley format:
 `text` = allocated and executable or read-only (code, rodata, the model), `data` = allocated, writable,
-with contents, `bss` = allocated, writable, no contents. Flash = text + data (data's initial values live
-in flash), static RAM = data + bss.
+with contents, `bss` = allocated, writable, no contents; these three agree with `arm-none-eabi-size`.
+Flash = text + data (data's initial values live in flash). Static RAM = data + bss, less the constructor
+tables (`.init_array` and friends): they are writable by their flags, so `size` counts them as data, but
+the firmware's linker script (sections.ld) places them in flash.
 
 Example:
 
@@ -45,7 +47,7 @@ def elf_sizes(path: str | os.PathLike) -> dict:
         j = data.index(b"\0", str_off + off)
         return data[str_off + off : j].decode("ascii", "replace")
 
-    text = rodata = dat = bss = 0
+    text = rodata = dat = bss = flash_tables = 0
     sections = {}
     for h in heads:
         sh_name, sh_type, flags, size = h[0], h[1], h[2], h[5]
@@ -53,8 +55,9 @@ def elf_sizes(path: str | os.PathLike) -> dict:
             continue
         nm = name(sh_name)
         sections[nm] = size
-        # The constructor tables are writable by their flags but linked into flash (sections.ld).
-        if flags & SHF_WRITE and nm not in FLASH_TABLES:
+        if flags & SHF_WRITE:
+            if nm in FLASH_TABLES:
+                flash_tables += size
             if sh_type == SHT_NOBITS:
                 bss += size
             else:
@@ -64,4 +67,4 @@ def elf_sizes(path: str | os.PathLike) -> dict:
         else:
             rodata += size
     return {"text": text + rodata, "code": text, "rodata": rodata, "data": dat, "bss": bss,
-            "flash": text + rodata + dat, "static_ram": dat + bss, "sections": sections}
+            "flash": text + rodata + dat, "static_ram": dat + bss - flash_tables, "sections": sections}
