@@ -238,6 +238,13 @@ def convert(args) -> int:
         "int8_vs_qat_max_abs_logit_diff": float(np.abs(dequantized - qat_logits).max()),
         "trained": trained,
     }
+    if not spec.regression and spec.metric != "accuracy":
+        # Beside a metric that a trivial predictor can also reach (binary F1 on MRPC), what accuracy says.
+        majority = np.bincount(np.asarray(val.labels, dtype=int)).max() / max(len(val), 1)
+        evaluation.update(int8_tflm_accuracy=score("accuracy", val.labels, predict(dequantized)),
+                          majority_class_accuracy=float(majority))
+        if info.num_outputs == 2 and spec.metric != "f1":
+            evaluation["int8_tflm_binary_f1"] = score("f1", val.labels, predict(dequantized))
 
     golden = _golden_vectors(host, val, val_ids, val_segments, info.config.vocab_size, model_hash(model_bytes))
 

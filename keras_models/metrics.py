@@ -17,6 +17,8 @@ def score(metric: str, labels, predictions) -> float:
         return float(matthews_corrcoef(labels, predictions))
     if metric == "f1":
         return float(f1_score(labels, predictions))
+    if metric == "f1_weighted":
+        return float(f1_score(labels, predictions, average="weighted"))
     if metric == "spearman":
         return float(spearmanr(labels, predictions).statistic)
     raise ValueError(f"unknown metric {metric!r}")

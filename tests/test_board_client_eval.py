@@ -14,6 +14,7 @@ from board_tests.artifacts import ModelArtifacts, segment_ids
 from board_tests.client import BoardClient, input_crc
 from board_tests.data import Examples
 from board_tests.elf import elf_sizes
+from keras_models.metrics import score
 from board_tests.evaluate import evaluate, summarize
 from board_tests.fake_board import FakeBoard, default_logits
 from board_tests.journal import Journal
@@ -39,6 +40,15 @@ def test_binary_f1_and_mcc():
     assert f1["primary"]["value"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))  # tp 2, fp 1, fn 1
     mcc = metrics.classification_scores(y, p, ["no", "yes"], "mcc")
     assert mcc["primary"]["name"] == "mcc" and mcc["mcc"] == pytest.approx(1 / 6)
+
+
+def test_weighted_f1_is_mrpcs_primary_metric_and_not_reached_by_the_majority_class():
+    y, always_yes = [1, 1, 1, 0, 0], [1, 1, 1, 1, 1]
+    s = metrics.classification_scores(y, always_yes, ["no", "yes"], "f1_weighted")
+    assert s["primary"]["name"] == "f1_weighted"
+    assert s["f1"] == pytest.approx(0.75)  # binary F1 rewards always answering the majority class
+    assert s["primary"]["value"] == pytest.approx(0.6 * 0.75)  # weighted by support: "no" scores 0
+    assert score("f1_weighted", y, always_yes) == pytest.approx(s["primary"]["value"])
 
 
 def test_regression_scores_spearman():
@@ -233,6 +243,6 @@ def test_pair_task_examples_are_tokenized_as_pairs():
 
     # the local folder given explicitly: a missing one is an error, never a download from the hub
     ex = load_examples(str(data_dir() / "glue" / "mrpc"), "validation", seq_len=64, limit=5)
-    assert len(ex) == 5 and ex.total > 5 and ex.pairs is not None and ex.metric == "f1"
+    assert len(ex) == 5 and ex.total > 5 and ex.pairs is not None and ex.metric == "f1_weighted"
     assert ex.token_ids.shape == (5, 64) and all(4 in row for row in ex.token_ids.tolist())
     assert np.array_equal(ex.segment_ids, np.stack([segment_ids(r) for r in ex.token_ids]))

@@ -27,7 +27,8 @@ def test_results_table_names_the_gap_to_the_paper_and_to_the_baseline(tmp_path, 
     no_board = {**row, "task": "emotion", "paper": 89.9, "int8_tflm": 0.848, "board": None, "init": None}
     no_paper = {**row, "task": "wnli", "paper": None, "board": None}
     mrpc = {**no_board, "task": "mrpc", "metric": "f1", "paper": 68.0, "split": "validation",
-            "paper_metric": "weighted f1 (we report binary f1)"}
+            "paper_metric": "f1_weighted", "int8_tflm_accuracy": 0.675, "majority_class_accuracy": 0.665,
+            "int8_tflm_binary_f1": 0.803}
     reproduce.write_table([row, no_board, no_paper, mrpc])
     lines = (tmp_path / "results.md").read_text().splitlines()
     assert ("| snips | accuracy | test | 64 | pretrained | 98.9 | 97.9 | 98.2 | 98.1 | 98.3 | 97.9 | +0.4 | -0.6 "
@@ -38,7 +39,9 @@ def test_results_table_names_the_gap_to_the_paper_and_to_the_baseline(tmp_path, 
     assert "| mrpc | f1 | validation | 64 | random | – | 97.9 | 98.2 | 84.8 | – | 68.0 | +16.8 | – | – | – |" in lines
     assert "- Match or beat the paper: snips (+0.4), mrpc (+16.8)." in lines
     assert "- Short of the paper: emotion (-5.1)." in lines
-    assert "- mrpc: the paper reports weighted f1; we report f1, so that row is not like for like." in lines
+    assert "- mrpc: the paper reports f1_weighted; we report f1, so that row is not like for like." in lines
+    assert "- mrpc: int8 host TFLM accuracy 67.5 (always the majority class: 66.5), binary F1 80.3." in lines
+    assert not any(line.startswith("- snips: int8 host TFLM accuracy") for line in lines)
     assert any(line.startswith("- Rows on `validation` come from checkpoints that chose") for line in lines)
     assert "| snips | accuracy | TF-IDF | 99.0 | 98.9 | 98.9 | 70 weights, 2 KB |" in lines
     assert "| mrpc | f1 | TF-IDF | 80.0 | 81.0 | 70.0 | 2 weights, 1 KB |" in lines
