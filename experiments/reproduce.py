@@ -53,7 +53,7 @@ def reproduce(task: str, init: Path | None, board: str | None) -> dict:
            "host_arena_bytes": info["host_arena_bytes"],
            # Summed over the epochs that made the checkpoint, however many runs it took (wall_seconds is this run).
            "training_seconds": round(sum(h.get("seconds", 0) for h in record.get("history", []))),
-           "init": "pretrained" if record.get("init") else "random",
+           "init": _init_name(record),
            "paper": recipe.paper, "paper_metric": recipe.paper_metric, "board": None}
 
     longer = CHECKPOINTS_DIR / f"{task}-L{PAPER_SEQ_LEN}"
@@ -68,6 +68,13 @@ def reproduce(task: str, init: Path | None, board: str | None) -> dict:
             report = json.loads(reports[-1].read_text())
             row["board"] = {"port": board, "report": repo_relative(reports[-1]), **_board_score(report)}
     return row
+
+
+def _init_name(record: dict) -> str:
+    if not record.get("init"):
+        return "random"
+    steps = record.get("init_steps")
+    return "pretrained" if steps is None else f"pretrained ({steps:,} steps)"
 
 
 def _host_summary(model_dir: Path) -> dict:

@@ -32,6 +32,7 @@ class CheckpointInfo:
     scores: dict
     history: list
     init: str | None = None  # the pretraining folder fine-tuning started from; None: a random encoder
+    init_steps: int | None = None  # how many steps that encoder had been pretrained for
     splits: str | None = None  # the carve of the data it trained on (`data.SPLIT_PROTOCOL`); None: the 90/10 one
 
     def check_scored_on(self, split: str) -> None:
@@ -64,6 +65,7 @@ class CheckpointInfo:
             "num_outputs": self.num_outputs,
             "tokenizer": repo_relative(self.tokenizer),
             "init": self.init,
+            "init_steps": self.init_steps,
             "splits": self.splits,
             "scores": self.scores,
             "history": self.history,
@@ -90,6 +92,7 @@ class CheckpointInfo:
                 scores=record.get("scores", {}),
                 history=record.get("history", []),
                 init=record.get("init"),
+                init_steps=record.get("init_steps"),
                 splits=record.get("splits"),
             )
         except (ValueError, KeyError, TypeError) as error:

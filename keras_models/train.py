@@ -117,8 +117,8 @@ def _reset_stage(info: CheckpointInfo, name: str, weights_path: Path) -> None:
     info.save()
 
 
-def load_pretrained_encoder(folder: Path, model) -> int:
-    """Copies a pretraining run's encoder (`<folder>/pretrained.h5`) into `model`."""
+def load_pretrained_encoder(folder: Path, model) -> tuple[int, int]:
+    """Copies a pretraining run's encoder (`<folder>/pretrained.h5`) into `model`; returns (layers, its steps)."""
     import json
 
     from keras_models.config import EmbBertConfig
@@ -128,10 +128,11 @@ def load_pretrained_encoder(folder: Path, model) -> int:
     record_path = Path(folder) / "pretraining.json"
     if not record_path.is_file():
         raise FileNotFoundError(f"no pretraining run at {folder} (pretraining.json missing)")
-    config = EmbBertConfig.from_dict(json.loads(record_path.read_text())["config"])
+    record = json.loads(record_path.read_text())
+    config = EmbBertConfig.from_dict(record["config"])
     pretrained = build_pretrainer(config, max_masked_for(config.seq_len))
     pretrained.load_weights(str(Path(folder) / "pretrained.h5"))
-    return copy_encoder_weights(pretrained, model)
+    return copy_encoder_weights(pretrained, model), int(record.get("steps", 0))
 
 
 def train(args) -> CheckpointInfo:
@@ -180,7 +181,9 @@ def train(args) -> CheckpointInfo:
     model = build_classifier(config, task.num_outputs, attention_dropout=args.attention_dropout)
     log(f"EmbBERT {args.preset}: {count_parameters(model):,} parameters")
     if args.init and not (args.out / "state" / "float").exists():
-        log(f"initialised {load_pretrained_encoder(args.init, model)} layers from {args.init}")
+        layers, info.init_steps = load_pretrained_encoder(args.init, model)
+        info.save()
+        log(f"initialised {layers} layers from {args.init} (pretrained for {info.init_steps:,} steps)")
     if _stage(model, "float", data, args, args.epochs, args.lr, info, info.float_weights, log, warmup=args.warmup) and (
         info.folder / "state" / "qat"
     ).exists():

@@ -129,7 +129,8 @@ def test_pretraining_resumes_and_initialises_fine_tuning(tmp_path, capsys, monke
     fine = ["--task", "snips", "--preset", "tiny", "--limit", "64", "--epochs", "1", "--qat-epochs", "0",
             "--out", str(tmp_path / "fine")]
     assert train.main(fine + ["--init", str(out)]) == 0
-    assert "initialised 9 layers from" in capsys.readouterr().out
-    assert json.loads((tmp_path / "fine" / "checkpoint.json").read_text())["init"] == str(out)
+    assert f"initialised 9 layers from {out} (pretrained for 6 steps)" in capsys.readouterr().out
+    fine_record = json.loads((tmp_path / "fine" / "checkpoint.json").read_text())
+    assert (fine_record["init"], fine_record["init_steps"]) == (str(out), 6)
     assert train.main(fine) == 2  # resuming it as a run from a random encoder would mix two runs
     assert f"holds a run started from {out}, not from a random encoder" in capsys.readouterr().err
