@@ -155,7 +155,10 @@ def pretrain(args) -> dict:
                                   "train_pair_loss": float(np.mean(recent["pair"])), **scores,
                                   "tokens": record["tokens"], "seconds": record["seconds"]})
         recent.update(mlm=[], pair=[], tokens=0, real=0)
-        model.save_weights(str(args.out / "pretrained.h5"))
+        # Replaced, never rewritten in place: a fine-tuning run may be reading the encoder meanwhile.
+        weights_tmp = args.out / "pretrained.tmp.h5"
+        model.save_weights(str(weights_tmp))
+        weights_tmp.replace(args.out / "pretrained.h5")
         manager.save()
         tmp = record_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=2) + "\n")
