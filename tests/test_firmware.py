@@ -2,7 +2,8 @@
 
 Builds the firmware with `make -C firmware BOARD=... KERNELS=... MODEL=...` (incremental), boots it in
 QEMU with board_tests/qemu.py, and checks it against the converter's golden vectors: bit for bit with
-the reference kernels and with our own (KERNELS=fast, firmware/src/kernels/, on every golden vector),
+the reference kernels and with our own (KERNELS=fast, firmware/src/kernels/, on every golden vector and on
+the inputs that once told them from the host, HARD_INPUTS),
 within board_tests.metrics' bound with CMSIS-NN. Also: every kind of bad input gets an `e-` reply and the
 board keeps serving, cycle counts repeat exactly, a hard fault is reported, the image fits.
 

@@ -1,13 +1,16 @@
 """The requantization multiplier of int8 matrix products, as the golden reference (PyPI tflite-micro) computes it.
 
 The PyPI interpreter computes FULLY_CONNECTED's and BATCH_MATMUL's multiplier as
-double(input scale) * double(filter scale) / double(output scale); the pinned TFLM tree the firmware
-links (firmware/deps.lock) rounds the product of the two scales to float first. The two multipliers differ
+double(input scale) * double(filter scale) / double(output scale) (both through its
+tflite::micro::GetQuantizedConvolutionMultipler; the tests run FULLY_CONNECTED); the pinned TFLM tree the
+firmware links (firmware/deps.lock) rounds the product of the two scales to float first. The two multipliers differ
 by up to ~80 in 2^31, and an output that lies that close to a rounding boundary comes out one apart: SNIPS
 validation example 484 did so in the embedder's projection (row 9, unit 51), 1 to 3 LSB in the logits.
 The firmware's kernels use the reference's form (firmware/src/kernels/embbert_matmul_multiplier.cc);
 firmware/tests/kernels_check.cc runs them on the numbers below and expects the output this test pins.
 """
+
+import math
 
 import numpy as np
 import pytest
@@ -27,8 +30,6 @@ def _scale(bits: int) -> np.float32:
 
 def _quantize_multiplier(real: float) -> tuple[int, int]:
     """tflite::QuantizeMultiplier: a Q31 significand (rounded half away from zero) and an exponent."""
-    import math
-
     q, shift = math.frexp(real)
     fixed = int(math.floor(abs(q) * (1 << 31) + 0.5)) * (1 if q >= 0 else -1)
     if fixed == 1 << 31:
