@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 #include "kernels_check.h"
@@ -353,11 +354,43 @@ int CheckLogisticTable(int trials) {
   return bad;
 }
 
+// embbert_matmul_multiplier on the projection that set the device one LSB off the host (SNIPS validation
+// example 484, embedder row 9, unit 51): the golden reference (PyPI tflite-micro) outputs 63 there, as
+// tests/test_matmul_multiplier.py checks on the interpreter itself; the pinned TFLM's float product, 62.
+// Then random scales: the multiplier of the scales' double product, whatever the float product rounds to.
+int CheckMatmulMultiplier(int trials) {
+  int bad = 0;
+  const uint32_t bits[3] = {0x3A6E492Du, 0x3B0999A6u, 0x3A4D78CFu};
+  float scales[3];
+  std::memcpy(scales, bits, sizeof(scales));
+  const int8_t x[16] = {-33, -39, -6, -25, -27, -35, -59, -10, -46, 28, 37, 56, 25, -39, 39, 50};
+  const int8_t w[16] = {-89, -39, 0, -87, -102, 41, -81, -37, -99, 7, 54, 5, -65, -78, -50, 105};
+  embbert_requant q = {0, 0, 2, -128, 127};
+  embbert_matmul_multiplier(scales[0], scales[1], scales[2], &q.multiplier, &q.shift);
+  pool.Reset();
+  int16_t* scratch = pool.Alloc<int16_t>(embbert_mat_mult_nt_s8_scratch_bytes(16) / sizeof(int16_t));
+  int8_t out = 0;
+  embbert_mat_mult_nt_s8(x, w, nullptr, &out, 1, 1, 16, 1, 0, 0, q, scratch);
+  bad += q.multiplier != 1338612010 || q.shift != -8 || out != 63;
+  for (int t = 1; t < trials; ++t) {
+    const float a = static_cast<float>(UniformReal(1e-4, 1e-2)), b = static_cast<float>(UniformReal(1e-4, 1e-2));
+    const float c = static_cast<float>(UniformReal(1e-4, 1e-1));
+    int32_t want_multiplier, got_multiplier, got_shift;
+    int want_shift;
+    tflite::QuantizeMultiplier(static_cast<double>(a) * static_cast<double>(b) / static_cast<double>(c),
+                               &want_multiplier, &want_shift);
+    embbert_matmul_multiplier(a, b, c, &got_multiplier, &got_shift);
+    bad += got_multiplier != want_multiplier || got_shift != want_shift;
+  }
+  Print("matmul multiplier: %d triples, %d differ\n", trials, bad);
+  return bad;
+}
+
 }  // namespace
 
 int run_kernel_checks(void (*print)(const char*), int scale) {
   g_print = print;
-  const int bad = CheckRequantize(20000 * scale) + CheckMatMult(30 * scale) + CheckDepthwiseConv1d(20 * scale) + CheckElementwise(30 * scale) + CheckMean(20 * scale) +
+  const int bad = CheckRequantize(20000 * scale) + CheckMatMult(30 * scale) + CheckMatmulMultiplier(100 * scale) + CheckDepthwiseConv1d(20 * scale) + CheckElementwise(30 * scale) + CheckMean(20 * scale) +
                   CheckSoftmax(30 * scale) + CheckLogisticTable(5 * scale);
   Print(bad == 0 ? "kernels: all bit-exact\n" : "kernels: MISMATCH\n");
   return bad;

@@ -1,10 +1,10 @@
 // BATCH_MATMUL, int8: out = lhs x rhs per batch (batch dimensions broadcast as the reference does), with
 // adj_x / adj_y. Each matrix product runs on embbert_mat_mult_nt_s8, which wants the right-hand side
 // transposed (adj_y, as attention's Q K^T and P V^T use it); other layouts are transposed into a scratch
-// buffer one matrix at a time. Same sums and requantization as reference_ops::BatchMatMul.
+// buffer one matrix at a time. Same sums and requantization as reference_ops::BatchMatMul, with the golden
+// reference's multiplier (embbert_matmul_multiplier).
 #include "embbert_kernels.h"
 #include "fast_ops.h"
-#include "tensorflow/lite/kernels/internal/quantization_util.h"
 #include "tensorflow/lite/kernels/internal/types.h"
 #include "tensorflow/lite/kernels/kernel_util.h"
 #include "tensorflow/lite/micro/kernels/batch_matmul.h"
@@ -51,11 +51,9 @@ TfLiteStatus PrepareInt8(TfLiteContext* context, TfLiteNode* node, TfLiteTensor*
   TF_LITE_ENSURE_STATUS(tflite::ReshapeOutputTensor(context, node, lhs_shape, rhs_shape, params->adj_x,
                                                     params->adj_y, output_rank, output));
 
-  double real_multiplier = 0.0;
-  TF_LITE_ENSURE_STATUS(tflite::GetQuantizedConvolutionMultipler(context, lhs, rhs, output, &real_multiplier));
-  int shift;
-  tflite::QuantizeMultiplier(real_multiplier, &data->requant.multiplier, &shift);
-  data->requant.shift = shift;
+  TF_LITE_ENSURE(context, lhs->params.scale * rhs->params.scale >= 0);
+  embbert_matmul_multiplier(lhs->params.scale, rhs->params.scale, output->params.scale, &data->requant.multiplier,
+                            &data->requant.shift);
   data->requant.output_offset = output->params.zero_point;
   data->requant.activation_min = -128;
   data->requant.activation_max = 127;

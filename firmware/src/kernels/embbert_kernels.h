@@ -29,6 +29,15 @@ void embbert_mat_mult_nt_s8(const int8_t* lhs, const int8_t* rhs, const int32_t*
 // Bytes of scratch embbert_mat_mult_nt_s8 needs for a given depth: two lhs rows widened to int16.
 size_t embbert_mat_mult_nt_s8_scratch_bytes(int depth);
 
+// The requantization multiplier and shift (> 0: left) of an int8 matrix product (FULLY_CONNECTED with
+// per-tensor weights, BATCH_MATMUL): QuantizeMultiplier(input_scale * filter_scale / output_scale) with both
+// scales widened to double before the product, as the golden reference computes it (the PyPI tflite-micro
+// interpreter, tflite::micro::GetQuantizedConvolutionMultipler). The pinned TFLM tree's
+// tflite::GetQuantizedConvolutionMultipler multiplies the two scales in float, which moves the multiplier
+// by up to ~80 in 2^31 and the int8 output by one where an output lies that close to a rounding boundary.
+void embbert_matmul_multiplier(float input_scale, float filter_scale, float output_scale, int32_t* multiplier,
+                               int32_t* shift);
+
 // out[i] = table[in[i] + 128] for i < size: any int8 -> int8 function of one element (LOGISTIC, ...).
 void embbert_lut_s8(const int8_t* in, int size, const int8_t* table, int8_t* out);
 

@@ -1,6 +1,7 @@
 // FULLY_CONNECTED, int8 input, per-tensor int8 weights: every input row times the weight matrix
 // ([out, in], already the transposed layout embbert_mat_mult_nt_s8 wants), plus bias, requantized as
-// reference_integer_ops::FullyConnected does.
+// reference_integer_ops::FullyConnected does, with the golden reference's multiplier
+// (embbert_matmul_multiplier).
 #include "embbert_kernels.h"
 #include "fast_ops.h"
 #include "tensorflow/lite/kernels/kernel_util.h"
@@ -40,6 +41,13 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
     if (status == kTfLiteOk && data->reference.is_per_channel) {
       MicroPrintf("FULLY_CONNECTED (fast kernels): per-tensor weight quantization only");
       status = kTfLiteError;
+    }
+    if (status == kTfLiteOk) {
+      // The golden reference's multiplier, not the pinned tree's (see embbert_matmul_multiplier).
+      int32_t shift;
+      embbert_matmul_multiplier(input->params.scale, filter->params.scale, output->params.scale,
+                                &data->reference.output_multiplier, &shift);
+      data->reference.output_shift = shift;
     }
     if (status == kTfLiteOk) {
       const int depth = filter->dims->data[filter->dims->size - 1];
