@@ -49,6 +49,13 @@ class ModelArtifacts:
     num_classes = property(lambda self: int(self.info["num_outputs"]))
     arena_bytes = property(lambda self: int(self.info["arena_bytes"]))
 
+    def arena_bytes_for(self, kernels: str | None) -> int:
+        """The converter's arena for a kernel set: kArenaBytes for ours (fast), kStockKernelsArenaBytes
+        for the stock ones (their BATCH_MATMUL keeps transposed copies that ours does not)."""
+        if kernels in (None, "fast"):
+            return self.arena_bytes
+        return int(self.info.get("stock_kernels_arena_bytes", self.arena_bytes))
+
     @property
     def tokenizer_path(self) -> pathlib.Path:
         return REPO / "tokenizer" / pathlib.Path(self.info["tokenizer"]).name

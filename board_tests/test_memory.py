@@ -36,9 +36,10 @@ def test_memory(board, model, target, run_report):
 
 
 def test_arena_matches_converter_estimate(board, model):
-    want = model.arena_bytes
+    kernels = board.info().get("kernels")
+    want = model.arena_bytes_for(kernels)
     mem = board.mem()
     assert mem["arena_used"] <= want, (
-        f"the device needs {mem['arena_used']:,} B of arena, more than the converter's kArenaBytes {want:,} B "
-        f"(+{mem['arena_used'] - want:,} B, {board.info().get('kernels')} kernels): the firmware built with the "
+        f"the device needs {mem['arena_used']:,} B of arena, more than the converter's estimate {want:,} B "
+        f"(+{mem['arena_used'] - want:,} B, {kernels} kernels): the firmware built with the "
         "default arena cannot allocate this model")

@@ -91,8 +91,11 @@ def model_settings(settings: dict, label_names: list[str], source: str) -> str:
         "constexpr int32_t kPadId = 0;\nconstexpr int32_t kClsId = 2;\nconstexpr int32_t kSepId = 4;\n"
         f"constexpr float kOutputScale = {s['output_scale']!r}f;\n"
         f"constexpr int kOutputZeroPoint = {s['output_zero_point']};\n"
-        f"// Host TFLM minimum ({s['host_arena_bytes']} bytes) plus a margin for CMSIS-NN scratch buffers.\n"
-        f"constexpr int kArenaBytes = {s['arena_bytes']};\n\n"
+        f"// The arena for the firmware's kernels (KERNELS=fast; host TFLM minimum {s['host_arena_bytes']} bytes, "
+        "see convert/to_tflite.py: firmware_arena_bytes), and for the stock kernel sets (cmsis_nn, reference),\n"
+        "// whose BATCH_MATMUL keeps persistent transposed copies of right-hand sides.\n"
+        f"constexpr int kArenaBytes = {s['arena_bytes']};\n"
+        f"constexpr int kStockKernelsArenaBytes = {s.get('stock_kernels_arena_bytes', s['arena_bytes'])};\n\n"
         "#endif  // EMBBERT_MODEL_SETTINGS_H_\n"
     )
 

@@ -62,9 +62,10 @@ def fast_kernel_scratch(graph: Graph) -> dict[int, int]:
     """Scratch buffers the firmware's own kernels (`firmware/src/kernels/`, KERNELS=fast) ask for, by operator.
 
     ADD and SUB: two 256-entry int32 tables; SOFTMAX: one; BATCH_MATMUL and FULLY_CONNECTED: 4 widened rows
-    of the depth (int16) (BATCH_MATMUL's operands come as the model has them, adj_x false and adj_y true,
-    so it copies none); DEPTHWISE_CONV_2D (the
-    causal 1-D form): the widened input series (int16, padded to pairs) and the tap pairs (int32).
+    of the depth (int16), and for BATCH_MATMUL without adj_y (the row chunks' probabilities times K) one
+    panel of at most 32 right-hand-side columns, transposed (int8: `embbert_mat_mult_nn_s8`);
+    DEPTHWISE_CONV_2D (the causal 1-D form): the widened input series (int16, padded to pairs) and the tap
+    pairs (int32).
     """
     scratch = {}
     for n, op in enumerate(graph.operators):
@@ -76,11 +77,42 @@ def fast_kernel_scratch(graph: Graph) -> dict[int, int]:
         elif name in ("BATCH_MATMUL", "FULLY_CONNECTED"):
             depth = graph.shape(op.inputs[0 if name == "BATCH_MATMUL" else 1])[-1]
             scratch[n] = 4 * depth * 2
+            if name == "BATCH_MATMUL" and not op.builtinOptions.adjY:
+                scratch[n] += min(graph.shape(op.inputs[1])[-1], NN_PANEL_COLUMNS) * depth
         elif name == "DEPTHWISE_CONV_2D":
             _, _, taps, _ = graph.shape(op.inputs[1])
             length = graph.shape(op.outputs[0])[2]
             scratch[n] = (length + taps + 4 + 1 + 1) // 2 * 4 + (taps + 1) // 2 * 4
     return scratch
+
+
+NN_PANEL_COLUMNS = 32  # embbert_mat_mult_nn_s8.cc's kPanelCols
+
+# The persistent transposed copy of the right-hand side that TFLM's reference BATCH_MATMUL (and the stock
+# CMSIS-NN one) keeps for every operator without adj_y: a TfLiteEvalTensor, its dims and the data, each
+# 16-byte aligned. The fast kernels keep none. TfLiteEvalTensor is 24 bytes on the 64-bit host, 12 on the device.
+HOST_EVAL_TENSOR_BYTES, DEVICE_EVAL_TENSOR_BYTES = 24, 12
+
+
+def _aligned(n: int) -> int:
+    return (n + 15) // 16 * 16
+
+
+def reference_transposed_copies(graph: Graph, eval_tensor_bytes: int) -> int:
+    """Bytes of the persistent transposed right-hand sides TFLM's reference BATCH_MATMUL allocates."""
+    total = 0
+    for op in graph.operators:
+        if graph.op_name(op) == "BATCH_MATMUL" and not op.builtinOptions.adjY:
+            rhs = op.inputs[1]
+            rank = len(graph.shape(rhs))
+            total += _aligned(eval_tensor_bytes) + _aligned(4 + 4 * rank) + _aligned(graph.tensor_bytes(rhs))
+    return total
+
+
+def stock_kernels_extra(model_bytes: bytes) -> int:
+    """Arena the stock kernel sets (KERNELS=cmsis_nn, reference) need beyond the fast kernels' on the
+    device: their transposed copies of BATCH_MATMUL right-hand sides."""
+    return reference_transposed_copies(Graph(model_bytes), DEVICE_EVAL_TENSOR_BYTES)
 
 
 # Persistent bytes the fast kernels hold beyond the reference kernels' (the host measures those): LOGISTIC's
@@ -94,14 +126,18 @@ def fast_kernel_persistent(graph: Graph) -> int:
                for op in graph.operators)
 
 
-def scratch_beyond_plan(model_bytes: bytes, planned: int | None) -> int:
-    """Bytes the kernels' scratch buffers add to an offline-planned arena head (0 when they fit its gaps),
-    for whichever kernel set needs more at each operator (CMSIS-NN or ours), plus what our kernels keep
-    persistently beyond the reference kernels; without a plan, the largest scratch buffer plus that."""
+def fast_kernels_beyond_reference(model_bytes: bytes, planned: int | None) -> int:
+    """Bytes the firmware's kernels (KERNELS=fast) need beyond the host's reference-kernel arena (the
+    estimate of `convert.tflm_host.device_arena_estimate`): what the kernels' scratch buffers add to an
+    offline-planned arena head (0 when they fit its gaps), for whichever kernel set needs more at each
+    operator (CMSIS-NN or ours), plus what our kernels keep persistently beyond the reference kernels,
+    less the reference's transposed copies of BATCH_MATMUL right-hand sides, which ours do not make
+    (negative when those outweigh the rest); without a plan, the largest scratch buffer instead of the
+    scratch beyond the plan."""
     graph = Graph(model_bytes)
     cmsis, fast = cmsis_nn_scratch(graph), fast_kernel_scratch(graph)
     scratch = {n: max(cmsis.get(n, 0), fast.get(n, 0)) for n in set(cmsis) | set(fast)}
-    persistent = fast_kernel_persistent(graph)
+    persistent = fast_kernel_persistent(graph) - reference_transposed_copies(graph, HOST_EVAL_TENSOR_BYTES)
     if planned is None:
         return max(scratch.values(), default=0) + persistent
     offsets = offline_plan.read(graph)
@@ -123,7 +159,7 @@ def smallest_arena(model_bytes: bytes, example, candidates=CHUNK_CANDIDATES) -> 
             rewritten, planned = rewrite(model_bytes, chunks)
         except row_chunks.RewriteError:  # not EmbBERT's layer structure: the offline plan alone
             continue
-        sizes[chunks] = device_arena_estimate(rewritten, example)[1] + scratch_beyond_plan(rewritten, planned)
+        sizes[chunks] = device_arena_estimate(rewritten, example)[1] + fast_kernels_beyond_reference(rewritten, planned)
     return min(sizes, key=lambda chunks: (sizes[chunks], chunks))
 
 
@@ -152,12 +188,12 @@ def main(argv=None) -> int:
     model_bytes = (args.model / "model.tflite").read_bytes()
     vector = json.loads((args.model / "golden.json").read_text())["vectors"][0]
     example = (np.array(vector["token_ids"]), np.array(vector["segment_ids"]))
-    print(f"{'chunks':>6} {'operators':>9} {'planned':>9} {'host minimum':>12} {'32-bit':>9} {'+ CMSIS-NN scratch':>18}")
+    print(f"{'chunks':>6} {'operators':>9} {'planned':>9} {'host minimum':>12} {'32-bit':>9} {'device (fast)':>18}")
     for chunks in [None, *args.chunks]:
         graph_bytes, planned = (model_bytes, None) if chunks is None else rewrite(model_bytes, chunks)
         host, device = device_arena_estimate(graph_bytes, example)
         operators = len(Graph(graph_bytes).operators)
-        with_scratch = device + scratch_beyond_plan(graph_bytes, planned)
+        with_scratch = device + fast_kernels_beyond_reference(graph_bytes, planned)
         print(f"{'off' if chunks is None else chunks:>6} {operators:>9} {planned if planned else '-':>9} {host:>12,} {device:>9,} {with_scratch:>18,}")
     return 0
 

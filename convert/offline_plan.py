@@ -82,14 +82,29 @@ def _first_fit(placed: list[tuple[Block, int]], block: Block) -> int:
     return candidate
 
 
-def plan(graph: Graph, views: dict[int, tuple[int, int]] | None = None) -> tuple[dict[int, int], int]:
-    """Offsets of every activation and the planned size: largest blocks first, each at the lowest free offset."""
+# Orders in which `plan` tries placing the blocks: largest first (TFLM's greedy order), longest-lived
+# first, and largest area (bytes x operators) first; the smallest result wins.
+PLACEMENT_ORDERS = (
+    lambda b: (-b.size, b.first),
+    lambda b: (-(b.last - b.first), -b.size, b.first),
+    lambda b: (-b.size * (b.last - b.first + 1), b.first),
+)
+
+
+def _place(blocks: list[Block], order) -> tuple[dict[int, int], int]:
     placed: list[tuple[Block, int]] = []
-    for block in sorted(_blocks(graph, views or {}), key=lambda b: (-b.size, b.first)):
+    for block in sorted(blocks, key=order):
         placed.append((block, _first_fit(placed, block)))
     offsets = {t: start + inner for block, start in placed for t, inner in block.members.items()}
     size = max((start + block.size for block, start in placed), default=0)
     return offsets, size
+
+
+def plan(graph: Graph, views: dict[int, tuple[int, int]] | None = None) -> tuple[dict[int, int], int]:
+    """Offsets of every activation and the planned size: each block at the lowest free offset, in whichever
+    of the `PLACEMENT_ORDERS` gives the smallest plan."""
+    blocks = _blocks(graph, views or {})
+    return min((_place(blocks, order) for order in PLACEMENT_ORDERS), key=lambda result: result[1])
 
 
 def read(graph: Graph) -> dict[int, int]:

@@ -1,11 +1,11 @@
 """Rewrites each EmbBERT encoder layer to run in row chunks, with builtin operators only.
 
-After the layer's norm, the rewritten layer computes the padded input P = PAD(h), the keys K = h ⊙ keep
-and Kᵀ as before, then, for each chunk of rows [s, e):
+After the layer's norm, the rewritten layer computes the padded input P = PAD(h) and the keys
+K = h ⊙ keep as before, then, for each chunk of rows [s, e):
 
     conv branch:  STRIDED_SLICE(P, rows s .. e+k-1) -> DEPTHWISE_CONV_2D -> RESHAPE -> LOGISTIC, MUL -> FC
     attention:    STRIDED_SLICE(P, rows s+k-1 .. e+k-1) -> FC (Q) -> BATCH_MATMUL(·, K) -> ADD(mask)
-                  -> SOFTMAX -> BATCH_MATMUL(·, Kᵀ) -> FC
+                  -> SOFTMAX -> BATCH_MATMUL(·, K, adj_y false) -> FC
     output rows:  SUB
 
 and one CONCATENATION joins the chunks' rows. Every new tensor takes the quantization of the tensor it
@@ -15,7 +15,10 @@ per row), so the chunked graph's int8 numbers equal the unchunked graph's bit fo
 under the TFLM interpreter.
 
 What it saves: the L×L scores exist only a chunk of rows at a time, and so do the conv branch's four
-L×d intermediates. The chunk outputs are views into P's first L rows (see `convert.offline_plan`):
+L×d intermediates. The converter's TRANSPOSE Kᵀ is gone: the probabilities are multiplied by K itself
+(adj_y false). TFLM's reference BATCH_MATMUL (the host's) then keeps its own persistent transposed copy
+of K per operator; the firmware's kernel (firmware/src/kernels/embbert_mat_mult_nn_s8.cc) reads K in
+place, so on the device K is the only layout of the keys. The chunk outputs are views into P's first L rows (see `convert.offline_plan`):
 chunk r's rows overwrite P's rows [s, e), which no later chunk reads, so the CONCATENATION copies nothing
 and the layer's output costs no arena of its own.
 
@@ -84,7 +87,9 @@ def find_layers(graph: Graph) -> list[Layer]:
             raise RewriteError("the attention keys are not h ⊙ keep")
         roles["context"] = consumer(op.outputs[0], "BATCH_MATMUL")
         keys_t = ops[roles["context"]].inputs[1]
-        producer(keys_t, "TRANSPOSE")
+        roles["keys_transpose"] = producer(keys_t, "TRANSPOSE")
+        if consumers.get(keys_t) != [roles["context"]]:
+            raise RewriteError("Kᵀ has readers besides the attention's context product")
         roles["attention_out"] = consumer(ops[roles["context"]].outputs[0], "FULLY_CONNECTED")
         roles["combine"] = consumer(ops[roles["attention_out"]].outputs[0], "SUB")
         conv_out = [t for t in ops[roles["combine"]].inputs if t != ops[roles["attention_out"]].outputs[0]][0]
@@ -176,6 +181,14 @@ def _concat_options(axis):
     return options
 
 
+def _batch_matmul_options(adj_x: bool, adj_y: bool):
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    options = schema.BatchMatMulOptionsT()
+    options.adjX, options.adjY = adj_x, adj_y
+    return options
+
+
 def _strided_slice_options():
     from tensorflow.lite.python import schema_py_generated as schema
 
@@ -227,6 +240,14 @@ def _chunk_ops(graph: Graph, old_ops, layer: Layer, tag: str, s: int, e: int, ha
     # The slices of P are P's own rows: their STRIDED_SLICEs copy bytes onto themselves.
     row_bytes = depth * graph.item_bytes(layer.output)
     views.update({query_in: (layer.padded, (s + halo) * row_bytes), conv_in: (layer.padded_4d, s * row_bytes)})
+    def context_product(probs, output):
+        """probs · K, K read as it is (the converter's graph multiplies by (Kᵀ)ᵀ with adj_y)."""
+        old = op("context").builtinOptions
+        if old.adjX or not old.adjY:
+            raise RewriteError("the attention's context product is not probs x (Kᵀ)ᵀ")
+        return graph.new_op("BATCH_MATMUL", [probs, layer.keys], [output], "BatchMatMulOptions",
+                            _batch_matmul_options(adj_x=False, adj_y=False))
+
     shape_3d = graph.add_int32_constant([1, rows, depth], f"{tag}/conv_shape")
     depthwise = op("depthwise")
     attention_ops = [
@@ -235,7 +256,7 @@ def _chunk_ops(graph: Graph, old_ops, layer: Layer, tag: str, s: int, e: int, ha
         same("scores", [query, layer.keys], scores),
         same("mask_add", [scores, layer.mask] if op("mask_add").inputs[0] == out("scores") else [layer.mask, scores], masked),
         same("softmax", [masked], probs),
-        same("context", [probs, layer.keys_t], context),
+        context_product(probs, context),
         same("attention_out", [context, *op("attention_out").inputs[1:]], attention),
     ]
     conv_ops = [

@@ -35,8 +35,9 @@ def firmware_arena_bytes(host_minimum: int, device_estimate: int, scratch: int, 
     """The arena the firmware gets.
 
     With an offline memory plan, the device needs the host minimum less what 32-bit TFLM structures save
-    (`device_estimate`) plus what CMSIS-NN's scratch buffers add above the plan (`scratch`; TFLM puts
-    them in the plan's gaps where they fit). Without one, TFLM's own planner on the device may place things differently from the host: the host minimum
+    (`device_estimate`) plus what the firmware's kernels need beyond the reference kernels (`scratch`:
+    scratch buffers above the plan, TFLM puts them in the plan's gaps where they fit, less the reference
+    BATCH_MATMUL's transposed copies, which ours do not make). Without one, TFLM's own planner on the device may place things differently from the host: the host minimum
     plus a generous margin (one L=64 graph needed 1.1 KB more on the device than the host minimum).
     The firmware reports what it really used (`mem%`).
     """
@@ -166,7 +167,7 @@ def convert(args) -> int:
     from convert.export import convert_to_int8
     from convert.flatbuffer import model_hash, summarize
     from convert.memory_rewrite import rewrite_for_memory
-    from convert.memory_rewrite import scratch_beyond_plan
+    from convert.memory_rewrite import fast_kernels_beyond_reference, stock_kernels_extra
     from convert.tflm_host import HostModel, device_arena_estimate
     from keras_models.data import load_task
     from keras_models.metrics import predictions_from_logits, score
@@ -210,8 +211,9 @@ def convert(args) -> int:
     output = summary.outputs[0]
     example = (val_ids[0], val_segments[0])
     arena_host, arena_device = device_arena_estimate(model_bytes, example)
-    arena = firmware_arena_bytes(arena_host, arena_device, scratch_beyond_plan(model_bytes, planned_bytes),
+    arena = firmware_arena_bytes(arena_host, arena_device, fast_kernels_beyond_reference(model_bytes, planned_bytes),
                                  planned_bytes is not None)
+    stock_arena = arena + (stock_kernels_extra(model_bytes) + 255) // 256 * 256
     from convert.tokenizer_tables import build_tables
 
     tokenizer_tables = build_tables(info.tokenizer_path)
@@ -258,6 +260,7 @@ def convert(args) -> int:
         "output_scale": output.scale,
         "output_zero_point": output.zero_point,
         "arena_bytes": arena,
+        "stock_kernels_arena_bytes": stock_arena,
         "host_arena_bytes": arena_host,
         "device_arena_estimate": arena_device,
         "planned_activation_bytes": planned_bytes,

@@ -16,7 +16,11 @@
 #endif
 
 #ifndef ARENA_BYTES
+#if defined(EMBBERT_FAST_KERNELS)
 #define ARENA_BYTES kArenaBytes
+#else  // the stock BATCH_MATMUL keeps transposed copies of right-hand sides that ours reads in place
+#define ARENA_BYTES kStockKernelsArenaBytes
+#endif
 #endif
 
 namespace runner {

@@ -151,6 +151,46 @@ int CheckMatMult(int trials) {
   return bad;
 }
 
+// embbert_mat_mult_nn_s8 (rhs depth x cols, read in panels) against the reference FullyConnected on the
+// transposed rhs, with widths across the panel size.
+int CheckMatMultNN(int trials) {
+  int bad = 0, outputs = 0;
+  for (int t = 0; t < trials; ++t) {
+    pool.Reset();
+    const bool big = t % 5 == 0;
+    const int rows = big ? Uniform(30, 90) : Uniform(1, 9), cols = big ? Uniform(60, 130) : Uniform(1, 40);
+    const int depth = big ? 256 : Uniform(1, 40);
+    const auto lhs = RandomInt8(static_cast<size_t>(rows) * depth);
+    const auto rhs = RandomInt8(static_cast<size_t>(depth) * cols);
+    int8_t* rhs_t = pool.Alloc<int8_t>(static_cast<size_t>(cols) * depth);
+    for (int k = 0; k < depth; ++k) {
+      for (int c = 0; c < cols; ++c) rhs_t[static_cast<size_t>(c) * depth + k] = rhs[static_cast<size_t>(k) * cols + c];
+    }
+    tflite::FullyConnectedParams p;
+    p.input_offset = -Uniform(-128, 127);
+    p.weights_offset = t % 2 ? -Uniform(-128, 127) : 0;
+    p.output_offset = Uniform(-128, 127);
+    int shift;
+    RandomMultiplier(&p.output_multiplier, &shift);
+    p.output_shift = shift;
+    p.quantized_activation_min = -128;
+    p.quantized_activation_max = 127;
+    const size_t n = static_cast<size_t>(rows) * cols;
+    int8_t* want = pool.Alloc<int8_t>(n);
+    int8_t* got = pool.Alloc<int8_t>(n);
+    tflite::reference_integer_ops::FullyConnected(p, Shape(rows, depth), lhs, Shape(cols, depth), rhs_t, Shape(cols),
+                                                  static_cast<const int32_t*>(nullptr), Shape(rows, cols), want);
+    const embbert_requant q = {p.output_multiplier, p.output_shift, p.output_offset, p.quantized_activation_min,
+                               p.quantized_activation_max};
+    int16_t* scratch = pool.Alloc<int16_t>((embbert_mat_mult_nn_s8_scratch_bytes(depth, cols) + 1) / sizeof(int16_t));
+    embbert_mat_mult_nn_s8(lhs, rhs, got, rows, cols, depth, p.input_offset, p.weights_offset, q, scratch);
+    bad += CountDifferences(want, got, n);
+    outputs += static_cast<int>(n);
+  }
+  Print("mat_mult_nn: %d products, %d outputs, %d differ\n", trials, outputs, bad);
+  return bad;
+}
+
 tflite::RuntimeShape Shape(int a, int b, int c, int d) {
   const int32_t dims[4] = {a, b, c, d};
   return tflite::RuntimeShape(4, dims);
@@ -390,7 +430,7 @@ int CheckMatmulMultiplier(int trials) {
 
 int run_kernel_checks(void (*print)(const char*), int scale) {
   g_print = print;
-  const int bad = CheckRequantize(20000 * scale) + CheckMatMult(30 * scale) + CheckMatmulMultiplier(100 * scale) + CheckDepthwiseConv1d(20 * scale) + CheckElementwise(30 * scale) + CheckMean(20 * scale) +
+  const int bad = CheckRequantize(20000 * scale) + CheckMatMult(30 * scale) + CheckMatMultNN(20 * scale) + CheckMatmulMultiplier(100 * scale) + CheckDepthwiseConv1d(20 * scale) + CheckElementwise(30 * scale) + CheckMean(20 * scale) +
                   CheckSoftmax(30 * scale) + CheckLogisticTable(5 * scale);
   Print(bad == 0 ? "kernels: all bit-exact\n" : "kernels: MISMATCH\n");
   return bad;

@@ -1,6 +1,8 @@
 // BATCH_MATMUL, int8: out = lhs x rhs per batch (batch dimensions broadcast as the reference does), with
-// adj_x / adj_y. Each matrix product runs on embbert_mat_mult_nt_s8, which wants the right-hand side
-// transposed (adj_y, as attention's Q K^T and P V^T use it); other layouts are transposed into a scratch
+// adj_x / adj_y. With adj_y (attention's Q K^T) each matrix product runs on embbert_mat_mult_nt_s8; without
+// it (attention's probabilities times K) on embbert_mat_mult_nn_s8, which reads the right-hand side in
+// place and transposes one panel of columns at a time into scratch: unlike the reference kernel, no
+// persistent transposed copy of the right-hand side. An adj_x left-hand side is transposed into a scratch
 // buffer one matrix at a time. Same sums and requantization as reference_ops::BatchMatMul, with the golden
 // reference's multiplier (embbert_matmul_multiplier).
 #include "embbert_kernels.h"
@@ -20,9 +22,8 @@ struct OpData {
   embbert_requant requant;
   int32_t lhs_offset;
   int32_t rhs_offset;
-  int kernel_scratch_index;
-  int lhs_scratch_index;  // -1 unless adj_x
-  int rhs_scratch_index;  // -1 when adj_y
+  int kernel_scratch_index;  // embbert_mat_mult_nt_s8's (adj_y) or embbert_mat_mult_nn_s8's scratch
+  int lhs_scratch_index;     // -1 unless adj_x
 };
 
 void* Init(TfLiteContext* context, const char* buffer, size_t length) {
@@ -60,17 +61,13 @@ TfLiteStatus PrepareInt8(TfLiteContext* context, TfLiteNode* node, TfLiteTensor*
   data->lhs_offset = -lhs->params.zero_point;
   data->rhs_offset = -rhs->params.zero_point;
 
-  TF_LITE_ENSURE_STATUS(context->RequestScratchBufferInArena(
-      context, embbert_mat_mult_nt_s8_scratch_bytes(depth), &data->kernel_scratch_index));
+  const size_t kernel_scratch = params->adj_y ? embbert_mat_mult_nt_s8_scratch_bytes(depth)
+                                              : embbert_mat_mult_nn_s8_scratch_bytes(depth, Cols(rhs_shape));
+  TF_LITE_ENSURE_STATUS(context->RequestScratchBufferInArena(context, kernel_scratch, &data->kernel_scratch_index));
   data->lhs_scratch_index = -1;
-  data->rhs_scratch_index = -1;
   if (params->adj_x) {
     TF_LITE_ENSURE_STATUS(context->RequestScratchBufferInArena(
         context, static_cast<size_t>(Rows(lhs_shape)) * Cols(lhs_shape), &data->lhs_scratch_index));
-  }
-  if (!params->adj_y) {
-    TF_LITE_ENSURE_STATUS(context->RequestScratchBufferInArena(
-        context, static_cast<size_t>(Rows(rhs_shape)) * Cols(rhs_shape), &data->rhs_scratch_index));
   }
   return kTfLiteOk;
 }
@@ -127,9 +124,6 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
   auto* lhs_t = data->lhs_scratch_index >= 0
                     ? static_cast<int8_t*>(context->GetScratchBuffer(context, data->lhs_scratch_index))
                     : nullptr;
-  auto* rhs_t = data->rhs_scratch_index >= 0
-                    ? static_cast<int8_t*>(context->GetScratchBuffer(context, data->rhs_scratch_index))
-                    : nullptr;
   const int8_t* lhs_data = tflite::micro::GetTensorData<int8_t>(lhs);
   const int8_t* rhs_data = tflite::micro::GetTensorData<int8_t>(rhs);
   int8_t* out = tflite::micro::GetTensorData<int8_t>(output);
@@ -145,12 +139,13 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
           Transpose(l, depth, rows, lhs_t);
           l = lhs_t;
         }
-        if (rhs_t != nullptr) {
-          Transpose(r, depth, cols, rhs_t);
-          r = rhs_t;
+        if (params->adj_y) {
+          embbert_mat_mult_nt_s8(l, r, nullptr, out, rows, cols, depth, cols, data->lhs_offset, data->rhs_offset,
+                                 data->requant, kernel_scratch);
+        } else {
+          embbert_mat_mult_nn_s8(l, r, out, rows, cols, depth, data->lhs_offset, data->rhs_offset, data->requant,
+                                 kernel_scratch);
         }
-        embbert_mat_mult_nt_s8(l, r, nullptr, out, rows, cols, depth, cols, data->lhs_offset, data->rhs_offset,
-                               data->requant, kernel_scratch);
         out += static_cast<size_t>(rows) * cols;
       }
     }

@@ -38,6 +38,17 @@ size_t embbert_mat_mult_nt_s8_scratch_bytes(int depth);
 void embbert_matmul_multiplier(float input_scale, float filter_scale, float output_scale, int32_t* multiplier,
                                int32_t* shift);
 
+// out[r][c] = requant(sum_k (lhs[r][k] + lhs_offset) * (rhs[k][c] + rhs_offset)) for r < rows, c < cols:
+// `lhs` is rows x depth and `rhs` depth x cols, both row-major (BATCH_MATMUL without adj_y, as attention's
+// probabilities times the keys use it); `out` is rows x cols. The rhs is read in place: `scratch` holds
+// embbert_mat_mult_nn_s8_scratch_bytes(depth, cols) bytes, 4-byte aligned (embbert_mat_mult_nt_s8's
+// scratch and one panel of at most 32 rhs columns, transposed), not a transposed copy of the whole rhs.
+void embbert_mat_mult_nn_s8(const int8_t* lhs, const int8_t* rhs, int8_t* out, int rows, int cols, int depth,
+                            int32_t lhs_offset, int32_t rhs_offset, const embbert_requant& requant,
+                            int16_t* scratch);
+
+size_t embbert_mat_mult_nn_s8_scratch_bytes(int depth, int cols);
+
 // out[i] = table[in[i] + 128] for i < size: any int8 -> int8 function of one element (LOGISTIC, ...).
 void embbert_lut_s8(const int8_t* in, int size, const int8_t* table, int8_t* out);
 
