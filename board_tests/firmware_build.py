@@ -73,7 +73,10 @@ def require_toolchain_and_deps(board: str = "qemu") -> None:
 
 
 def _make_args(board: str, model_dir: pathlib.Path, kernels: str | None, arena: int | None = None) -> list[str]:
-    args = ["make", "-C", str(FIRMWARE), f"BOARD={board}", f"MODEL={pathlib.Path(model_dir).resolve()}"]
+    # --no-print-directory: under `make -C firmware bench` this is a sub-make, whose "Entering/Leaving directory"
+    # lines would otherwise end the output that print-elf answers with.
+    args = ["make", "--no-print-directory", "-C", str(FIRMWARE), f"BOARD={board}",
+            f"MODEL={pathlib.Path(model_dir).resolve()}"]
     return args + ([f"KERNELS={kernels}"] if kernels else []) + ([f"ARENA={arena}"] if arena else [])
 
 

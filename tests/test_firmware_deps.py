@@ -36,7 +36,7 @@ def test_lock_file_is_well_formed():
 def tflm_tree():
     """The pinned TFLM tree in the cache, fetched (`make -C firmware deps`) when it is missing."""
     firmware_build.require_toolchain_and_deps("qemu")
-    out = subprocess.run(["make", "-s", "-C", str(FIRMWARE), "print-tflm"], capture_output=True, text=True)
+    out = subprocess.run(["make", "-s", "--no-print-directory", "-C", str(FIRMWARE), "print-tflm"], capture_output=True, text=True)
     return pathlib.Path(out.stdout.strip())
 
 
@@ -153,3 +153,12 @@ def test_generated_resolver_calls_are_the_pinned_tflms():
     wrong = {op: (resolver_method(op), sorted(methods.get(op, ()))) for op in sorted(KNOWN_TFLM_OPS)
              if resolver_method(op) not in methods.get(op, ())}
     assert not wrong, f"op: (our method, the pinned TFLM's): {wrong}"
+
+
+def test_elf_path_inside_a_sub_make(monkeypatch):
+    # `make -C firmware bench` runs bench.py, which asks make for the ELF path from inside a sub-make
+    firmware_build.require_toolchain_and_deps("qemu")
+    monkeypatch.setenv("MAKELEVEL", "1")
+    monkeypatch.setenv("MAKEFLAGS", "w")
+    elf = firmware_build.elf_path("qemu", REPO / "build" / "model")
+    assert elf.name == "firmware.elf" and elf.is_absolute(), elf
