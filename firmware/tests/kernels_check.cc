@@ -109,6 +109,20 @@ int CheckRequantize(int trials) {
   return bad;
 }
 
+// Random offsets and requantization of an int8 matrix product (odd trials with a weights offset), full range.
+tflite::FullyConnectedParams RandomMatMultParams(int t) {
+  tflite::FullyConnectedParams p;
+  p.input_offset = -Uniform(-128, 127);
+  p.weights_offset = t % 2 ? -Uniform(-128, 127) : 0;
+  p.output_offset = Uniform(-128, 127);
+  int shift;
+  RandomMultiplier(&p.output_multiplier, &shift);
+  p.output_shift = shift;
+  p.quantized_activation_min = -128;
+  p.quantized_activation_max = 127;
+  return p;
+}
+
 int CheckMatMult(int trials) {
   int bad = 0, outputs = 0;
   for (int t = 0; t < trials; ++t) {
@@ -123,13 +137,7 @@ int CheckMatMult(int trials) {
     const int bias_range = t % 7 == 3 ? (1 << 28) : 20000;
     for (int c = 0; c < cols; ++c) bias[c] = Uniform(-bias_range, bias_range);
     const bool with_bias = t % 3 != 0;
-    tflite::FullyConnectedParams p;
-    p.input_offset = -Uniform(-128, 127);
-    p.weights_offset = t % 2 ? -Uniform(-128, 127) : 0;
-    p.output_offset = Uniform(-128, 127);
-    int shift;
-    RandomMultiplier(&p.output_multiplier, &shift);
-    p.output_shift = shift;
+    tflite::FullyConnectedParams p = RandomMatMultParams(t);
     p.quantized_activation_min = t % 4 ? -128 : Uniform(-128, 0);
     p.quantized_activation_max = t % 4 ? 127 : Uniform(0, 127);
     const size_t n = static_cast<size_t>(rows) * cols;
@@ -166,15 +174,7 @@ int CheckMatMultNN(int trials) {
     for (int k = 0; k < depth; ++k) {
       for (int c = 0; c < cols; ++c) rhs_t[static_cast<size_t>(c) * depth + k] = rhs[static_cast<size_t>(k) * cols + c];
     }
-    tflite::FullyConnectedParams p;
-    p.input_offset = -Uniform(-128, 127);
-    p.weights_offset = t % 2 ? -Uniform(-128, 127) : 0;
-    p.output_offset = Uniform(-128, 127);
-    int shift;
-    RandomMultiplier(&p.output_multiplier, &shift);
-    p.output_shift = shift;
-    p.quantized_activation_min = -128;
-    p.quantized_activation_max = 127;
+    const tflite::FullyConnectedParams p = RandomMatMultParams(t);
     const size_t n = static_cast<size_t>(rows) * cols;
     int8_t* want = pool.Alloc<int8_t>(n);
     int8_t* got = pool.Alloc<int8_t>(n);
