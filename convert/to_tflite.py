@@ -229,24 +229,25 @@ def convert(args) -> int:
     qat_logits = qat.predict([val_ids, val_segments], batch_size=256, verbose=0)
     float_logits = float_model.predict([val_ids, val_segments], batch_size=256, verbose=0)
     predict = lambda logits: predictions_from_logits(logits, spec.regression)  # noqa: E731
+    int8_predictions = predict(dequantized)
     evaluation = {
         "split": f"{args.eval_split} (seeded 10% carved from train)",
         "examples": int(len(val)),
         "metric": spec.metric,
         "float_keras": score(spec.metric, val.labels, predict(float_logits)),
         "qat_keras": score(spec.metric, val.labels, predict(qat_logits)),
-        "int8_tflm": score(spec.metric, val.labels, predict(dequantized)),
-        "int8_vs_qat_argmax_agreement": float(np.mean(predict(dequantized) == predict(qat_logits))),
+        "int8_tflm": score(spec.metric, val.labels, int8_predictions),
+        "int8_vs_qat_argmax_agreement": float(np.mean(int8_predictions == predict(qat_logits))),
         "int8_vs_qat_max_abs_logit_diff": float(np.abs(dequantized - qat_logits).max()),
         "trained": trained,
     }
     if not spec.regression and spec.metric != "accuracy":
         # Beside a metric that a trivial predictor can also reach (binary F1 on MRPC), what accuracy says.
         majority = np.bincount(np.asarray(val.labels, dtype=int)).max() / max(len(val), 1)
-        evaluation.update(int8_tflm_accuracy=score("accuracy", val.labels, predict(dequantized)),
+        evaluation.update(int8_tflm_accuracy=score("accuracy", val.labels, int8_predictions),
                           majority_class_accuracy=float(majority))
         if info.num_outputs == 2 and spec.metric != "f1":
-            evaluation["int8_tflm_binary_f1"] = score("f1", val.labels, predict(dequantized))
+            evaluation["int8_tflm_binary_f1"] = score("f1", val.labels, int8_predictions)
 
     golden = _golden_vectors(host, val, val_ids, val_segments, info.config.vocab_size, model_hash(model_bytes))
 
