@@ -43,7 +43,7 @@ def _identifier(text: str) -> str:
     return re.sub(r"\W", "_", text)
 
 
-def model_data(model_bytes: bytes, source: str) -> tuple[str, str]:
+def model_data(model_bytes: bytes, source: str, what: str = "") -> tuple[str, str]:
     header = HEADER.format(source=source) + (
         "#ifndef EMBBERT_MODEL_DATA_H_\n#define EMBBERT_MODEL_DATA_H_\n\n"
         "extern const unsigned char g_model_data[];\nextern const unsigned int g_model_data_len;\n\n"
@@ -53,7 +53,7 @@ def model_data(model_bytes: bytes, source: str) -> tuple[str, str]:
         "  " + ", ".join(f"0x{b:02x}" for b in model_bytes[i : i + 16]) + ","
         for i in range(0, len(model_bytes), 16)
     ]
-    body = HEADER.format(source=source) + (
+    body = HEADER.format(source=source) + what + (
         '#include "model_data.h"\n\n'
         "alignas(16) const unsigned char g_model_data[] = {\n" + "\n".join(rows) + "\n};\n"
         f"const unsigned int g_model_data_len = {len(model_bytes)};\n"
@@ -61,15 +61,28 @@ def model_data(model_bytes: bytes, source: str) -> tuple[str, str]:
     return header, body
 
 
-def model_ops(ops: list[str], source: str) -> str:
+# Custom operators of the fused graph (convert/fused_layers.py), which only the firmware's own kernels
+# (KERNELS=fast) register, and their FastOpResolver methods.
+FAST_KERNEL_CUSTOM_OPS = {"EMBBERT_LAYER": "AddEmbbertLayer"}
+
+
+def model_ops(ops: list[str], source: str, fused_ops: list[str] | None = None) -> str:
+    """RegisterModelOps(resolver): the builtin graph's operators, and with `fused_ops` the fused graph's
+    too (its custom operators only where the firmware's kernels are built in, KERNELS=fast)."""
+    builtin = sorted(set(ops) | {op for op in fused_ops or [] if op not in FAST_KERNEL_CUSTOM_OPS})
+    custom = sorted({op for op in fused_ops or [] if op in FAST_KERNEL_CUSTOM_OPS})
     calls = "\n".join(
-        f"  if (resolver.{resolver_method(op)}() != kTfLiteOk) return kTfLiteError;" for op in ops
+        f"  if (resolver.{resolver_method(op)}() != kTfLiteOk) return kTfLiteError;" for op in builtin
     )
+    if custom:
+        calls += "\n#if defined(EMBBERT_FAST_KERNELS)\n" + "\n".join(
+            f"  if (resolver.{FAST_KERNEL_CUSTOM_OPS[op]}() != kTfLiteOk) return kTfLiteError;" for op in custom
+        ) + "\n#endif"
     return HEADER.format(source=source) + (
         "#ifndef EMBBERT_MODEL_OPS_H_\n#define EMBBERT_MODEL_OPS_H_\n\n"
         '#include "tensorflow/lite/c/common.h"\n\n'
-        f"constexpr int kModelOpCount = {len(ops)};\n\n"
-        f"// Registers exactly the operators of the model: {', '.join(ops)}.\n"
+        f"constexpr int kModelOpCount = {len(builtin) + len(custom)};\n\n"
+        f"// Registers exactly the operators of the model: {', '.join(builtin + custom)}.\n"
         "template <typename Resolver>\nTfLiteStatus RegisterModelOps(Resolver& resolver) {\n"
         f"{calls}\n  return kTfLiteOk;\n}}\n\n#endif  // EMBBERT_MODEL_OPS_H_\n"
     )
@@ -100,14 +113,20 @@ def model_settings(settings: dict, label_names: list[str], source: str) -> str:
     )
 
 
-def write_sources(folder: Path, model_bytes: bytes, ops: list[str], settings: dict, label_names, source: str):
+def write_sources(folder: Path, model_bytes: bytes, ops: list[str], settings: dict, label_names, source: str,
+                  fused: tuple[bytes, list[str]] | None = None):
+    """model_data.{h,cc} (the builtin graph), model_ops.h, model_settings.h, and with `fused` (flatbuffer,
+    operators) model_fused_data.cc: the fused graph, which KERNELS=fast firmware embeds instead."""
     header, body = model_data(model_bytes, source)
     files = {
         "model_data.h": header,
         "model_data.cc": body,
-        "model_ops.h": model_ops(ops, source),
+        "model_ops.h": model_ops(ops, source, fused[1] if fused else None),
         "model_settings.h": model_settings(settings, label_names, source),
     }
+    if fused:
+        files["model_fused_data.cc"] = model_data(
+            fused[0], source, "// The fused graph (convert/fused_layers.py), for the firmware's own kernels.\n")[1]
     for name, text in files.items():
         (folder / name).write_text(text)
     return list(files)

@@ -21,7 +21,7 @@ class TensorInfo:
 
 @dataclasses.dataclass
 class ModelSummary:
-    ops: list[str]  # builtin operator names, sorted, each once
+    ops: list[str]  # builtin operator names (a custom operator's code), sorted, each once
     op_counts: dict[str, int]
     sequence: list[str]  # the builtin name of every operator, in execution order
     tensors: list[TensorInfo]
@@ -91,7 +91,10 @@ def summarize(model_bytes: bytes) -> ModelSummary:
     sequence = []
     for op in graph.operators:
         code = model.operatorCodes[op.opcodeIndex]
-        sequence.append(names[max(code.builtinCode, code.deprecatedBuiltinCode)])
+        name = names[max(code.builtinCode, code.deprecatedBuiltinCode)]
+        if name == "CUSTOM" and code.customCode:
+            name = code.customCode.decode() if isinstance(code.customCode, bytes) else code.customCode
+        sequence.append(name)
     op_counts = {name: sequence.count(name) for name in dict.fromkeys(sequence)}
 
     def info(tensor) -> TensorInfo:

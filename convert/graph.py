@@ -36,8 +36,12 @@ class Graph:
         return self.graph.operators
 
     def op_name(self, op) -> str:
+        """The builtin operator's name, or a custom operator's code."""
         code = self.model.operatorCodes[op.opcodeIndex]
-        return self._names[max(code.builtinCode, code.deprecatedBuiltinCode)]
+        name = self._names[max(code.builtinCode, code.deprecatedBuiltinCode)]
+        if name == "CUSTOM" and code.customCode:
+            return code.customCode.decode() if isinstance(code.customCode, bytes) else code.customCode
+        return name
 
     def shape(self, index: int) -> tuple[int, ...]:
         shape = self.tensors[index].shape
@@ -104,6 +108,36 @@ class Graph:
         self.model.operatorCodes.append(code)
         return len(self.model.operatorCodes) - 1
 
+    def custom_opcode_index(self, custom_code: str) -> int:
+        """The operator code index of custom operator `custom_code`, added to the model when it has none yet."""
+        schema = _schema()
+        for index, code in enumerate(self.model.operatorCodes):
+            if code.customCode in (custom_code, custom_code.encode()):
+                return index
+        code = schema.OperatorCodeT()
+        code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.CUSTOM
+        code.customCode = custom_code.encode()
+        code.version = 1
+        self.model.operatorCodes.append(code)
+        return len(self.model.operatorCodes) - 1
+
+    def add_quantization_carrier(self, template: int, name: str) -> int:
+        """A one-element constant with `template`'s type and quantization: it tells a fused operator the
+        quantization of an intermediate tensor that no longer exists."""
+        schema = _schema()
+        source = self.tensors[template]
+        buffer = schema.BufferT()
+        buffer.data = np.zeros(_ITEM_BYTES[source.type], dtype=np.uint8)
+        self.model.buffers.append(buffer)
+        tensor = schema.TensorT()
+        tensor.type = source.type
+        tensor.shape = np.array([1], dtype=np.int32)
+        tensor.quantization = copy.deepcopy(source.quantization)
+        tensor.name = name.encode()
+        tensor.buffer = len(self.model.buffers) - 1
+        self.tensors.append(tensor)
+        return len(self.tensors) - 1
+
     def add_tensor_like(self, template: int, shape, name: str) -> int:
         """A new activation with `template`'s type and quantization (the same scale and zero point)."""
         schema = _schema()
@@ -148,6 +182,16 @@ class Graph:
         if options_type is not None:
             op.builtinOptionsType = getattr(schema.BuiltinOptions, options_type)
             op.builtinOptions = options
+        return op
+
+    def new_custom_op(self, custom_code: str, inputs, outputs, options: bytes):
+        """A custom operator with raw option bytes (not yet placed in the operator list)."""
+        op = _schema().OperatorT()
+        op.opcodeIndex = self.custom_opcode_index(custom_code)
+        op.inputs = np.array(inputs, dtype=np.int32)
+        op.outputs = np.array(outputs, dtype=np.int32)
+        op.customOptions = np.frombuffer(options, dtype=np.uint8)
+        op.customOptionsFormat = 0
         return op
 
     def set_metadata(self, name: str, data: bytes) -> None:

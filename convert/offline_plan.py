@@ -8,7 +8,9 @@ TFLM's own planner, around the planned tensors.
 The plan here knows two things TFLM's greedy planner does not:
 - a RESHAPE's output can share its input's bytes (the kernel skips the copy when they coincide);
 - tensors the row-chunk rewrite marked as views (`Graph`-level `views`: tensor -> (base, byte offset))
-  live inside their base tensor, so a CONCATENATION of views into that base copies nothing.
+  live inside their base tensor, so a CONCATENATION of views into that base copies nothing;
+- an elementwise ADD, SUB or MUL may write its output over an input of the same shape that dies with it
+  (`in_place_views`).
 """
 
 from __future__ import annotations
@@ -38,23 +40,10 @@ def _align(value: int) -> int:
 
 def _blocks(graph: Graph, views: dict[int, tuple[int, int]]) -> list[Block]:
     spans = graph.lifetimes()
-    root = {t: (t, 0) for t in spans}
-
-    def find(t):
-        base, offset = root[t]
-        if base == t:
-            return t, 0
-        top, more = find(base)
-        return top, offset + more
-
-    for op in graph.operators:
-        if graph.op_name(op) == "RESHAPE" and op.inputs[0] in spans and op.outputs[0] in spans:
-            root[op.outputs[0]] = (op.inputs[0], 0)
-    for view, (base, offset) in views.items():
-        root[view] = (base, offset)
+    views = _reshape_views(graph, views)
     grouped: dict[int, dict[int, int]] = {}
     for t in spans:
-        top, offset = find(t)
+        top, offset = _position(views, t)
         grouped.setdefault(top, {})[t] = offset
     blocks = []
     for members in grouped.values():
@@ -65,6 +54,68 @@ def _blocks(graph: Graph, views: dict[int, tuple[int, int]]) -> list[Block]:
             max(spans[t][1] for t in members),
         ))
     return blocks
+
+
+# Operators whose int8 kernels (TFLM's reference ones and the firmware's) compute each output element from
+# the elements at the same index of a same-shaped input, reading it before writing there, so the output
+# may occupy that input's bytes. Broadcast inputs (a row or a scalar) are read in place, never written.
+IN_PLACE_ELEMENTWISE = ("ADD", "SUB", "MUL")
+
+
+def _reshape_views(graph: Graph, views: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """`views` plus every RESHAPE output as a view of its input."""
+    spans = graph.lifetimes()
+    found = {op.outputs[0]: (op.inputs[0], 0) for op in graph.operators
+             if graph.op_name(op) == "RESHAPE" and op.inputs[0] in spans and op.outputs[0] in spans}
+    found.update(views)
+    return found
+
+
+def _position(views: dict[int, tuple[int, int]], t: int) -> tuple[int, int]:
+    """(the tensor whose bytes `t` lives in, byte offset there)."""
+    offset = 0
+    while t in views:
+        t, more = views[t]
+        offset += more
+    return t, offset
+
+
+def in_place_views(graph: Graph, views: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """`views` plus, for each elementwise operator in `IN_PLACE_ELEMENTWISE`, its output as a view of an
+    input of the same shape and element size that dies there: no later operator reads the input or any
+    other tensor sharing its bytes, no other input of the operator shares them, and the input is not part
+    of a larger tensor."""
+    views = _reshape_views(graph, views)
+    spans = graph.lifetimes()
+    ends = set(graph.graph.inputs) | set(graph.graph.outputs)
+
+    def reusable(t: int, n: int, until: int) -> bool:
+        """Whether `t`'s bytes are free from operator n to `until` and are all the bytes of its block (a
+        view into a larger tensor would keep all of that one alive for the output's lifetime)."""
+        base, start = _position(views, t)
+        stop = start + graph.tensor_bytes(t)
+        for v, (first, last) in spans.items():
+            v_base, v_start = _position(views, v)
+            if v_base != base:
+                continue
+            if v_start < start or v_start + graph.tensor_bytes(v) > stop:
+                return False
+            if v != t and last >= n and first <= until:
+                return False
+        return True
+
+    for n, op in enumerate(graph.operators):
+        out = op.outputs[0]
+        if graph.op_name(op) not in IN_PLACE_ELEMENTWISE or out in views or out not in spans or out in ends:
+            continue
+        inputs = [t for t in op.inputs if t >= 0 and t in spans]
+        for t in inputs:
+            if (t not in ends and spans[t][1] == n and inputs.count(t) == 1
+                    and graph.shape(t) == graph.shape(out) and graph.item_bytes(t) == graph.item_bytes(out)
+                    and reusable(t, n, spans[out][1])):
+                views[out] = (t, 0)
+                break
+    return views
 
 
 def _first_fit(placed: list[tuple[Block, int]], block: Block) -> int:
@@ -103,7 +154,7 @@ def _place(blocks: list[Block], order) -> tuple[dict[int, int], int]:
 def plan(graph: Graph, views: dict[int, tuple[int, int]] | None = None) -> tuple[dict[int, int], int]:
     """Offsets of every activation and the planned size: each block at the lowest free offset, in whichever
     of the `PLACEMENT_ORDERS` gives the smallest plan."""
-    blocks = _blocks(graph, views or {})
+    blocks = _blocks(graph, in_place_views(graph, views or {}))
     return min((_place(blocks, order) for order in PLACEMENT_ORDERS), key=lambda result: result[1])
 
 

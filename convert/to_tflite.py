@@ -46,6 +46,25 @@ def firmware_arena_bytes(host_minimum: int, device_estimate: int, scratch: int, 
     return (host_minimum + max(16 * 1024, host_minimum // 8) + 255) // 256 * 256
 
 
+# The fused graph's arena: its estimate (convert.fused_layers.device_arena_estimate) plus a margin for what
+# it leaves out (TFLM's planner temporaries and the kernels' alignment), checked against the device's
+# measured use by the firmware tests.
+FUSED_ARENA_MARGIN = 1024
+FUSED_MODEL_FILE = "model_fused.tflite"
+
+
+def _fused_graph(model_bytes: bytes) -> bytes | None:
+    """The fused form of the converter's graph for the firmware's kernels, or None when its layers do not
+    have EmbBERT's structure."""
+    from convert import fused_layers
+    from convert.row_chunks import RewriteError
+
+    try:
+        return fused_layers.fuse_for_firmware(model_bytes)[0]
+    except RewriteError:
+        return None
+
+
 class UsageError(Exception):
     """Bad input from the user: reported as one line, exit status 2."""
 
@@ -201,8 +220,9 @@ def convert(args) -> int:
     val, val_ids, val_segments = encoded(args.eval_split, args.eval_samples)
     checked = [(ids, segments) for _, ids, segments in _golden_inputs(val, val_ids, val_segments, info.config.vocab_size)]
     checked += list(zip(val_ids[GOLDEN_COUNT:REWRITE_CHECK_COUNT], val_segments[GOLDEN_COUNT:REWRITE_CHECK_COUNT]))
-    chunks, planned_bytes = None, None
+    chunks, planned_bytes, fused_bytes = None, None, None
     if args.row_chunks != "off":
+        fused_bytes = _fused_graph(model_bytes)
         wanted = None if args.row_chunks == "auto" else int(args.row_chunks)
         model_bytes, chunks, planned_bytes = rewrite_for_memory(model_bytes, checked, wanted)
         print(f"memory rewrite: {chunks} row chunks per layer, offline plan of {planned_bytes:,} activation bytes, "
@@ -214,10 +234,20 @@ def convert(args) -> int:
     arena = firmware_arena_bytes(arena_host, arena_device, fast_kernels_beyond_reference(model_bytes, planned_bytes),
                                  planned_bytes is not None)
     stock_arena = arena + (stock_kernels_extra(model_bytes) + 255) // 256 * 256
+    fused_arena = None
+    if fused_bytes is not None:
+        from convert.fused_layers import device_arena_estimate as fused_arena_estimate
+
+        fused_arena = fused_arena_estimate(fused_bytes)
+        arena = (fused_arena + FUSED_ARENA_MARGIN + 255) // 256 * 256
+        fused_ops = summarize(fused_bytes).op_counts
+        print(f"fused layers (KERNELS=fast): {fused_ops.get('EMBBERT_LAYER', 0)} EMBBERT_LAYER operators, "
+              f"{sum(fused_ops.values())} operators in all, device arena estimate {fused_arena:,} bytes")
     from convert.tokenizer_tables import build_tables
 
     tokenizer_tables = build_tables(info.tokenizer_path)
-    fits = [fit(board, len(model_bytes), arena, tokenizer_tables.total_bytes) for board in BOARDS.values()]
+    flash_model = max(len(model_bytes), len(fused_bytes or b""))
+    fits = [fit(board, flash_model, arena, tokenizer_tables.total_bytes) for board in BOARDS.values()]
     too_small = [f for f in fits if f.board.name in args.board and not f.fits]
     if too_small:  # before anything is written: the output folder keeps what it held
         for f in too_small:
@@ -266,6 +296,9 @@ def convert(args) -> int:
         "device_arena_estimate": arena_device,
         "planned_activation_bytes": planned_bytes,
         "row_chunks": chunks,
+        "fused_layers": fused_bytes is not None,
+        "fused_model_bytes": len(fused_bytes) if fused_bytes is not None else None,
+        "fused_device_arena_estimate": fused_arena,
     }
     model_info = {
         **settings,
@@ -283,10 +316,11 @@ def convert(args) -> int:
         "evaluation": evaluation,
         "conversion_seconds": round(convert_seconds, 1),
     }
-    memory = reports.memory_report(len(model_bytes), arena, arena_host, fits, arena_device,
+    memory = reports.memory_report(flash_model, arena, arena_host, fits, arena_device,
                                    tokenizer_tables.total_bytes)
+    fused = (fused_bytes, summarize(fused_bytes).ops) if fused_bytes is not None else None
     _write_outputs(args.out, model_bytes, summary.ops, settings, info.label_names, golden, model_info, memory, fits,
-                   tokenizer_tables)
+                   tokenizer_tables, fused)
 
     _print_summary(args.out, summary, model_bytes, (arena_host, arena), evaluation, fits, trained,
                    time.time() - started, tokenizer_tables.total_bytes)
@@ -363,7 +397,8 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _write_outputs(out, model_bytes, ops, settings, label_names, golden, model_info, memory, fits, tokenizer_tables):
+def _write_outputs(out, model_bytes, ops, settings, label_names, golden, model_info, memory, fits, tokenizer_tables,
+                   fused=None):
     from convert import c_sources, reports
     from convert.tokenizer_tables import tokenizer_source
 
@@ -371,12 +406,17 @@ def _write_outputs(out, model_bytes, ops, settings, label_names, golden, model_i
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out))
     try:
         (staging / "model.tflite").write_bytes(model_bytes)
-        c_sources.write_sources(staging, model_bytes, ops, settings, label_names, f"{model_info['checkpoint']}")
+        if fused is not None:
+            (staging / FUSED_MODEL_FILE).write_bytes(fused[0])
+        c_sources.write_sources(staging, model_bytes, ops, settings, label_names, f"{model_info['checkpoint']}", fused)
         (staging / "tokenizer_data.cc").write_text(tokenizer_source(tokenizer_tables, model_info["tokenizer"]))
         reports.write_json(staging / "golden.json", golden)
         reports.write_json(staging / "model_info.json", model_info)
         reports.write_json(staging / "memory_report.json", memory)
         (staging / "memory_report.md").write_text(reports.memory_markdown(memory, fits))
+        for stale in (FUSED_MODEL_FILE, "model_fused_data.cc"):  # a fused graph from an earlier conversion
+            if not (staging / stale).exists():
+                (out / stale).unlink(missing_ok=True)
         for path in staging.iterdir():
             path.replace(out / path.name)
     finally:

@@ -33,3 +33,20 @@ def tiny_model_dir(tiny_checkpoint, tmp_path_factory):
     out = tmp_path_factory.mktemp("model")
     assert to_tflite.main(["--checkpoint", str(tiny_checkpoint), "--out", str(out), "--eval-samples", "64"]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def l256_model(tmp_path_factory):
+    """The converter's output folder for the shipped `checkpoints/snips-L256` (the paper's L), converted
+    afresh (a few minutes), or the folder EMBBERT_L256_MODEL names."""
+    import os
+    import pathlib
+
+    from convert import to_tflite
+
+    if os.environ.get("EMBBERT_L256_MODEL"):
+        return pathlib.Path(os.environ["EMBBERT_L256_MODEL"]).resolve()
+    _require_data()
+    out = tmp_path_factory.mktemp("snips-L256")
+    assert to_tflite.main(["--checkpoint", "snips-L256", "--out", str(out), "--eval-samples", "16"]) == 0
+    return out

@@ -49,11 +49,16 @@ def test_tflm_reproduces_the_golden_vectors(tiny_model_dir, model_bytes):
 
 
 def test_every_op_is_registered_by_the_generated_resolver(tiny_model_dir, model_bytes):
+    """The builtin graph's operators and the fused graph's (its EMBBERT_LAYER for KERNELS=fast only)."""
+    from convert.c_sources import FAST_KERNEL_CUSTOM_OPS
+    from convert.to_tflite import FUSED_MODEL_FILE
+
     ops_header = (tiny_model_dir / "model_ops.h").read_text()
-    ops = summarize(model_bytes).ops
+    fused = summarize((tiny_model_dir / FUSED_MODEL_FILE).read_bytes()).ops
+    builtin = sorted(set(summarize(model_bytes).ops) | {op for op in fused if op not in FAST_KERNEL_CUSTOM_OPS})
     registered = re.findall(r"resolver\.(Add\w+)\(\)", ops_header)
-    assert registered == [resolver_method(op) for op in ops]
-    assert f"kModelOpCount = {len(ops)};" in ops_header
+    assert registered == [resolver_method(op) for op in builtin] + ["AddEmbbertLayer"]
+    assert f"kModelOpCount = {len(builtin) + 1};" in ops_header
     assert "resolver.AddDepthwiseConv2D()" in ops_header and "resolver.AddBatchMatMul()" in ops_header
     with pytest.raises(UnsupportedOpError, match="GELU"):
         resolver_method("GELU")

@@ -64,12 +64,12 @@ def environment():
 _builds = {}
 
 
-def build(board, kernels="cmsis_nn", **extra):
+def build(board, kernels="cmsis_nn", model=MODEL_DIR, **extra):
     """The ELF for `board`, built with make (cached per session). A build that fails, an image that
     overflows its board included, fails the test with the compiler's or linker's message."""
-    key = (board, kernels, tuple(sorted(extra.items())))
+    key = (board, kernels, str(model), tuple(sorted(extra.items())))
     if key not in _builds:
-        args = [f"BOARD={board}", f"KERNELS={kernels}", f"MODEL={MODEL_DIR}"]
+        args = [f"BOARD={board}", f"KERNELS={kernels}", f"MODEL={model}"]
         args += [f"{k}={v}" for k, v in extra.items()]
         if any(k != "ROUTE" for k in extra):  # test-only variants stay out of the images others pick up
             tag = "-".join(f"{k}-{pathlib.Path(str(v)).stem}" for k, v in sorted(extra.items()))
@@ -142,8 +142,8 @@ class Board:
 def boot(environment):
     boards = []
 
-    def _boot(board, kernels="cmsis_nn", **extra):
-        b = Board(build(board, kernels, **extra), board)
+    def _boot(board, kernels="cmsis_nn", model=MODEL_DIR, **extra):
+        b = Board(build(board, kernels, model, **extra), board)
         boards.append(b)
         return b
 
@@ -219,6 +219,65 @@ def test_fast_kernels_on_hard_inputs(boot, environment):
         b.load(ids)
         _, logits = b.infer()
         assert logits == host.run(np.asarray(ids)).tolist(), f"{name}: device {logits}"
+
+
+def _op_names(lines):
+    return [x.split("=", 1)[1].rsplit(",", 1)[0] for x in lines if x.startswith("m-op-") and "total" not in x]
+
+
+def _check_golden_exact(b, golden):
+    for v in golden["vectors"]:
+        b.load(v["token_ids"])
+        _, logits = b.infer()
+        assert logits == v["logits"], f"{v.get('text', '')!r}: device {logits} != host {v['logits']}"
+
+
+def test_fast_kernels_run_the_fused_layers(boot, environment):
+    """KERNELS=fast runs the converter's fused graph (one EMBBERT_LAYER per encoder layer, nothing of the
+    attention or conv branch left as builtins), in an arena the converter sized closely for it."""
+    from convert.flatbuffer import summarize
+    from convert.to_tflite import FUSED_ARENA_MARGIN, FUSED_MODEL_FILE
+
+    if not (MODEL_DIR / FUSED_MODEL_FILE).exists():
+        pytest.skip(f"{MODEL_DIR} has no fused graph (converted with --row-chunks off)")
+    fused = summarize((MODEL_DIR / FUSED_MODEL_FILE).read_bytes())
+    info = json.loads((MODEL_DIR / "model_info.json").read_text())
+    b = boot("qemu", "fast")
+    b.load(environment["vectors"][0]["token_ids"])
+    b.infer()
+    names = _op_names(b.cmd("profile-ops"))
+    assert names == fused.sequence
+    assert names.count("EMBBERT_LAYER") >= 1 and not {"SOFTMAX", "BATCH_MATMUL", "DEPTHWISE_CONV_2D"} & set(names)
+    mem = {k: int(v) for k, v in b.values("mem", "m-mem-").items()}
+    assert mem["arena_size"] == (info["arena_bytes"] + 15) // 16 * 16
+    assert 0 <= mem["arena_size"] - mem["arena_used"] <= FUSED_ARENA_MARGIN + 4096, mem
+
+
+L256_ARENA_GOAL = 128 * 1024
+
+
+def test_l256_fused_model_is_exact_in_128_kb(boot, l256_model):
+    """The paper's L=256 model on our kernels: every golden vector bit for bit with the host's builtin
+    graph, in an arena of at most 128 KB."""
+    golden = json.loads((l256_model / "golden.json").read_text())
+    b = boot("qemu", "fast", l256_model)
+    _check_golden_exact(b, golden)
+    mem = {k: int(v) for k, v in b.values("mem", "m-mem-").items()}
+    assert mem["arena_used"] <= mem["arena_size"] <= L256_ARENA_GOAL, mem
+    print(f"\nL=256 fast: arena {mem['arena_used']:,} used of {mem['arena_size']:,}")
+
+
+@pytest.mark.parametrize("board, extra", [("nucleo_f429zi", {}), ("nano33ble", {"ROUTE": "baremetal"})])
+def test_l256_image_fits_the_256_kb_boards(environment, l256_model, board, extra):
+    """`make size` with the L=256 model passes for both 256 KB boards, with at least 16 KB of RAM to spare."""
+    from convert.boards import get_board
+
+    r = _make("size", f"BOARD={board}", f"MODEL={l256_model}", *[f"{k}={v}" for k, v in extra.items()])
+    assert r.returncode == 0, r.stdout + r.stderr
+    ram = re.search(r"RAM +static \(\.data\+\.bss\) +\d+ +of which arena +\d+ +stack +\d+ +total +(\d+)", r.stdout)
+    assert ram, r.stdout
+    ram_size = get_board(board if board != "nano33ble" else "nano33ble_baremetal").ram
+    assert ram_size - int(ram.group(1)) >= 16 * 1024, r.stdout
 
 
 @pytest.mark.parametrize("board", BOARDS)

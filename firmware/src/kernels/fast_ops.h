@@ -25,6 +25,10 @@ TFLMRegistration Register_MUL();
 // int8 MEAN over the last dimension (the reference kernel for other axes).
 TFLMRegistration Register_MEAN();
 
+// EMBBERT_LAYER (custom): a whole encoder layer a block of rows at a time (convert/fused_layers.py).
+TFLMRegistration Register_EMBBERT_LAYER();
+constexpr const char* kEmbbertLayerOp = "EMBBERT_LAYER";
+
 // A MicroMutableOpResolver whose Add<Op>() registers the firmware's kernel where it has one: the
 // converter's RegisterModelOps(resolver) calls these names, so the swap needs no change there.
 template <unsigned int tOpCount>
@@ -41,6 +45,10 @@ class FastOpResolver : public tflite::MicroMutableOpResolver<tOpCount> {
   TfLiteStatus AddSub() { return Base::AddSub(embbert::Register_SUB()); }
   TfLiteStatus AddMul() { return Base::AddMul(embbert::Register_MUL()); }
   TfLiteStatus AddMean() { return Base::AddMean(embbert::Register_MEAN()); }
+  TfLiteStatus AddEmbbertLayer() {
+    const TFLMRegistration registration = embbert::Register_EMBBERT_LAYER();
+    return Base::AddCustom(kEmbbertLayerOp, &registration);
+  }
 };
 
 }  // namespace embbert
