@@ -32,7 +32,7 @@ CUSTOM_CODE = "EMBBERT_LAYER"
 MASK_FIRST, GATE_FIRST, CONV_OUT_FIRST = 1, 2, 4
 
 # The kernel's block of rows and its scratch layout (embbert_layer.cc: kBlockRows, Layout).
-BLOCK_ROWS = 8
+BLOCK_ROWS = 16
 TABLE_ENTRIES = 256
 PANEL_COLUMNS = 32  # embbert_mat_mult_nn_s8.cc's kPanelCols
 MATRIX_BLOCK_ROWS = 4  # embbert_mat_mult_nt_s8.cc's kBlockRows

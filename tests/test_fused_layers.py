@@ -82,9 +82,9 @@ def test_a_layer_the_kernel_cannot_run_is_refused(stock):
 
 
 def test_scratch_matches_the_kernel_layout():
-    # embbert_layer.cc's Layout at L=256, d=128, 32 taps, by hand: four 8 x 128 blocks, 8 x 256 scores,
+    # embbert_layer.cc's Layout at L=256, d=128, 32 taps, by hand: four 16 x 128 blocks, 16 x 256 scores,
     # the probabilities-times-keys kernel's scratch (4 rows x 256 int16 + a 32 x 256 panel), five tables.
-    assert fused_layers.kernel_scratch_bytes(256, 128, 32) == 4 * 1024 + 2048 + (2048 + 8192) + 5 * 1024
+    assert fused_layers.kernel_scratch_bytes(256, 128, 32) == 4 * 2048 + 4096 + (2048 + 8192) + 5 * 1024
 
 
 def test_model_ops_register_the_custom_operator_for_the_fast_kernels_only():

@@ -53,7 +53,7 @@ constexpr uint8_t kGateFirst = 2;      // MUL(sigmoid, conv)
 constexpr uint8_t kConvOutFirst = 4;   // SUB(conv branch, attention)
 constexpr size_t kOptionsBytes = 8;
 
-constexpr int kBlockRows = 8;
+constexpr int kBlockRows = 16;
 constexpr int kTableEntries = 256;
 
 struct OpData {
