@@ -128,11 +128,10 @@ def fuse(graph: Graph) -> dict[int, tuple[int, int]]:
                     for role in ("query", "scores", "mask_add", "softmax", "context", "attention_out", "depthwise",
                                  "logistic", "silu", "conv_out")]
         weights = []
-        for role in ("query", "attention_out"):
-            weights += list(op(role).inputs[1:3]) + [-1] * (3 - len(op(role).inputs))
-        weights += list(op("depthwise").inputs[1:3]) + [-1] * (3 - len(op("depthwise").inputs))
-        weights += list(op("conv_out").inputs[1:3]) + [-1] * (3 - len(op("conv_out").inputs))
-        needed = row_chunks._rows_needed(graph, layer.output)
+        for role in ("query", "attention_out", "depthwise", "conv_out"):
+            given = [int(t) for t in op(role).inputs[1:3]]
+            weights += given + [-1] * (2 - len(given))  # weights, then the bias (-1: none)
+        needed = row_chunks.rows_needed(graph, layer.output)
         output = layer.output
         if needed is not None:
             output = graph.add_tensor_like(layer.output, [1, needed, depth], f"{tag}/rows0-{needed}")

@@ -116,7 +116,7 @@ def _same_quantization(graph: Graph, a: int, b: int) -> bool:
     return list(qa.scale) == list(qb.scale) and list(qa.zeroPoint) == list(qb.zeroPoint)
 
 
-def _rows_needed(graph: Graph, tensor: int) -> int | None:
+def rows_needed(graph: Graph, tensor: int) -> int | None:
     """Rows of `tensor` (axis 1) that reach the graph, when its only reader is a STRIDED_SLICE from row 0."""
     readers = graph.consumers().get(tensor, [])
     if tensor in graph.graph.outputs or len(readers) != 1:
@@ -152,7 +152,7 @@ def rewrite(graph: Graph, chunks: int) -> dict[int, tuple[int, int]]:
         seq_len, depth = graph.shape(layer.output)[1:]
         halo = graph.shape(layer.padded)[1] - seq_len
         row_bytes = depth * graph.item_bytes(layer.output)
-        needed = _rows_needed(graph, layer.output)
+        needed = rows_needed(graph, layer.output)
         bounds = [(0, needed)] if needed is not None else chunk_bounds(seq_len, chunks)
         new_ops, parts = [], []
         for s, e in bounds:

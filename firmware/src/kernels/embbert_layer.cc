@@ -57,6 +57,7 @@ constexpr int kBlockRows = 16;
 constexpr int kTableEntries = 256;
 
 struct OpData {
+  bool options_given;
   uint8_t flags;
   float beta;
   int rows, seq_len, depth, taps;
@@ -106,9 +107,10 @@ Scratch Layout(int seq_len, int depth, int taps) {
 void* Init(TfLiteContext* context, const char* buffer, size_t length) {
   auto* data = static_cast<OpData*>(context->AllocatePersistentBuffer(context, sizeof(OpData)));
   if (data == nullptr) return nullptr;
+  data->options_given = buffer != nullptr && length == kOptionsBytes;
   data->flags = 0;
   data->beta = 1.0f;
-  if (buffer != nullptr && length >= kOptionsBytes) {
+  if (data->options_given) {
     data->flags = static_cast<uint8_t>(buffer[0]);
     std::memcpy(&data->beta, buffer + 4, sizeof(float));
   }
@@ -156,6 +158,10 @@ TfLiteStatus PrepareWithTensors(TfLiteContext* context, TfLiteNode* node, OpData
     }
   }
   TF_LITE_ENSURE(context, output->type == kTfLiteInt8);
+  if (!data->options_given) {
+    MicroPrintf("EMBBERT_LAYER: custom options must be %d bytes (flags, softmax beta)", static_cast<int>(kOptionsBytes));
+    return kTfLiteError;
+  }
   const TfLiteIntArray* p = t[kPadded]->dims;
   const TfLiteIntArray* k = t[kKeys]->dims;
   const TfLiteIntArray* f = t[kConvFilter]->dims;
