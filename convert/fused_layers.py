@@ -8,7 +8,7 @@ The builtin graph of a layer after its norm (see `convert.row_chunks.find_layers
     output:     SUB
 
 becomes PAD, MUL and one EMBBERT_LAYER(P, K, mask, weights and biases, quantization carriers) whose
-kernel (firmware/src/kernels/embbert_layer.cc) runs that chain a few rows at a time with the firmware's
+kernel (firmware/src/kernels/fused_layer_fast.cc) runs that chain a few rows at a time with the firmware's
 kernels for those builtins and their reference parameters. Intermediate tensors vanish; one-element
 constants carry their quantization. The output is a view of P's first rows, which each block overwrites
 once no later block reads them, so a layer needs P, K and the kernel's scratch only.
@@ -28,10 +28,10 @@ from convert.graph import Graph
 
 CUSTOM_CODE = "EMBBERT_LAYER"
 
-# Flags of the custom options' first byte (embbert_layer.cc): operand orders the graph may use.
+# Flags of the custom options' first byte (fused_layer_fast.cc): operand orders the graph may use.
 MASK_FIRST, GATE_FIRST, CONV_OUT_FIRST = 1, 2, 4
 
-# The kernel's block of rows and its scratch layout (embbert_layer.cc: kBlockRows, Layout).
+# The kernel's block of rows and its scratch layout (fused_layer_fast.cc: kBlockRows, Layout).
 BLOCK_ROWS = 16
 TABLE_ENTRIES = 256
 PANEL_COLUMNS = 32  # embbert_mat_mult_nn_s8.cc's kPanelCols
@@ -43,7 +43,7 @@ def _align4(n: int) -> int:
 
 
 def kernel_scratch_bytes(seq_len: int, depth: int, taps: int) -> int:
-    """Bytes of the one scratch buffer an EMBBERT_LAYER asks for (embbert_layer.cc's Layout)."""
+    """Bytes of the one scratch buffer an EMBBERT_LAYER asks for (fused_layer_fast.cc's Layout)."""
     block = _align4(BLOCK_ROWS * depth)
     nt = MATRIX_BLOCK_ROWS * depth * 2
     nn = MATRIX_BLOCK_ROWS * seq_len * 2 + min(depth, PANEL_COLUMNS) * seq_len
@@ -53,7 +53,7 @@ def kernel_scratch_bytes(seq_len: int, depth: int, taps: int) -> int:
     return 4 * block + _align4(BLOCK_ROWS * seq_len) + _align4(kernel) + 5 * TABLE_ENTRIES * 4
 
 
-# Persistent bytes of one EMBBERT_LAYER on a 32-bit core: its OpData (embbert_layer.cc, rounded up) and the
+# Persistent bytes of one EMBBERT_LAYER on a 32-bit core: its OpData (fused_layer_fast.cc, rounded up) and the
 # depthwise convolution's per-channel multipliers and shifts.
 OP_DATA_BYTES = 640
 

@@ -16,7 +16,7 @@ import pytest
 from convert import c_sources, fused_layers, memory_rewrite, offline_plan, row_chunks, to_tflite
 from convert.graph import Graph
 
-FUSED_INPUTS = 21  # embbert_layer.cc: kInputCount
+FUSED_INPUTS = 21  # fused_layer_fast.cc: kInputCount
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_each_layer_becomes_one_fused_operator(stock):
     assert names.count("FULLY_CONNECTED") == builtin_names(builtin).count("FULLY_CONNECTED") - 3 * len(layers)
     for op, layer in zip([op for op in fused.operators if fused.op_name(op) == fused_layers.CUSTOM_CODE], layers):
         assert len(op.inputs) == FUSED_INPUTS and len(op.outputs) == 1
-        # The intermediates' quantization, carried by one-element constants, in embbert_layer.cc's order.
+        # The intermediates' quantization, carried by one-element constants, in fused_layer_fast.cc's order.
         roles = ("query", "scores", "mask_add", "softmax", "context", "attention_out", "depthwise", "logistic",
                  "silu", "conv_out")
         for carrier, role in zip(op.inputs[11:], roles):
@@ -82,7 +82,7 @@ def test_a_layer_the_kernel_cannot_run_is_refused(stock):
 
 
 def test_scratch_matches_the_kernel_layout():
-    # embbert_layer.cc's Layout at L=256, d=128, 32 taps, by hand: four 16 x 128 blocks, 16 x 256 scores,
+    # fused_layer_fast.cc's Layout at L=256, d=128, 32 taps, by hand: four 16 x 128 blocks, 16 x 256 scores,
     # the probabilities-times-keys kernel's scratch (4 rows x 256 int16 + a 32 x 256 panel), five tables.
     assert fused_layers.kernel_scratch_bytes(256, 128, 32) == 4 * 2048 + 4096 + (2048 + 8192) + 5 * 1024
 
