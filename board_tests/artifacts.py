@@ -56,6 +56,15 @@ class ModelArtifacts:
             return self.arena_bytes
         return int(self.info.get("stock_kernels_arena_bytes", self.arena_bytes))
 
+    def graph_bytes_for(self, kernels: str | None) -> bytes:
+        """The flatbuffer the firmware embeds with a kernel set: ours (fast) run the fused graph
+        (`model_fused.tflite`, one EMBBERT_LAYER per encoder layer) when the folder has one, the stock
+        ones `model.tflite`, which the host interpreter runs too."""
+        fused = self.folder / "model_fused.tflite"
+        if kernels in (None, "fast") and fused.is_file():
+            return fused.read_bytes()
+        return self.tflite_bytes
+
     @property
     def tokenizer_path(self) -> pathlib.Path:
         return REPO / "tokenizer" / pathlib.Path(self.info["tokenizer"]).name

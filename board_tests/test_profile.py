@@ -20,5 +20,6 @@ def test_profile(board, model, target, probe_ids, run_report):
     summed = sum(c for _, c in prof.ops)
     assert summed <= prof.total * 1.001 + 16, f"ops sum to {summed} > total {prof.total}"
     if target.kind != "fake":  # the fake board's profile is a fixed stand-in
-        assert [name for name, _ in prof.ops] == summarize(model.tflite_bytes).sequence, (
+        graph = model.graph_bytes_for(board.info().get("kernels"))
+        assert [name for name, _ in prof.ops] == summarize(graph).sequence, (
             "the board's profile is not the model's operators in execution order")
