@@ -74,6 +74,14 @@ def order_inputs(model_bytes: bytes, names: list[str]) -> bytes:
     return bytes(builder.Output())
 
 
+def operator_name(code, builtin_names: dict[int, str]) -> str:
+    """An operator code's builtin name, or a custom operator's own code (EMBBERT_LAYER)."""
+    name = builtin_names[max(code.builtinCode, code.deprecatedBuiltinCode)]
+    if name == "CUSTOM" and code.customCode:
+        return code.customCode.decode() if isinstance(code.customCode, bytes) else code.customCode
+    return name
+
+
 def _builtin_names() -> dict[int, str]:
     from tensorflow.lite.python import schema_py_generated as schema
 
@@ -90,11 +98,7 @@ def summarize(model_bytes: bytes) -> ModelSummary:
     graph = model.subgraphs[0]
     sequence = []
     for op in graph.operators:
-        code = model.operatorCodes[op.opcodeIndex]
-        name = names[max(code.builtinCode, code.deprecatedBuiltinCode)]
-        if name == "CUSTOM" and code.customCode:
-            name = code.customCode.decode() if isinstance(code.customCode, bytes) else code.customCode
-        sequence.append(name)
+        sequence.append(operator_name(model.operatorCodes[op.opcodeIndex], names))
     op_counts = {name: sequence.count(name) for name in dict.fromkeys(sequence)}
 
     def info(tensor) -> TensorInfo:

@@ -34,8 +34,6 @@ MASK_FIRST, GATE_FIRST, CONV_OUT_FIRST = 1, 2, 4
 # The kernel's block of rows and its scratch layout (fused_layer_fast.cc: kBlockRows, Layout).
 BLOCK_ROWS = 16
 TABLE_ENTRIES = 256
-PANEL_COLUMNS = 32  # embbert_mat_mult_nn_s8.cc's kPanelCols
-MATRIX_BLOCK_ROWS = 4  # embbert_mat_mult_nt_s8.cc's kBlockRows
 
 
 def _align4(n: int) -> int:
@@ -44,12 +42,12 @@ def _align4(n: int) -> int:
 
 def kernel_scratch_bytes(seq_len: int, depth: int, taps: int) -> int:
     """Bytes of the one scratch buffer an EMBBERT_LAYER asks for (fused_layer_fast.cc's Layout)."""
+    from convert.memory_rewrite import (depthwise_conv_1d_scratch_bytes, mat_mult_nn_scratch_bytes,
+                                        mat_mult_nt_scratch_bytes)
+
     block = _align4(BLOCK_ROWS * depth)
-    nt = MATRIX_BLOCK_ROWS * depth * 2
-    nn = MATRIX_BLOCK_ROWS * seq_len * 2 + min(depth, PANEL_COLUMNS) * seq_len
-    series = BLOCK_ROWS + taps - 1
-    conv = (series + 4 + 1 + 1) // 2 * 4 + (taps + 1) // 2 * 4
-    kernel = max(nt, nn, conv)
+    kernel = max(mat_mult_nt_scratch_bytes(depth), mat_mult_nn_scratch_bytes(seq_len, depth),
+                 depthwise_conv_1d_scratch_bytes(BLOCK_ROWS, taps))
     return 4 * block + _align4(BLOCK_ROWS * seq_len) + _align4(kernel) + 5 * TABLE_ENTRIES * 4
 
 

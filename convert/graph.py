@@ -37,11 +37,9 @@ class Graph:
 
     def op_name(self, op) -> str:
         """The builtin operator's name, or a custom operator's code."""
-        code = self.model.operatorCodes[op.opcodeIndex]
-        name = self._names[max(code.builtinCode, code.deprecatedBuiltinCode)]
-        if name == "CUSTOM" and code.customCode:
-            return code.customCode.decode() if isinstance(code.customCode, bytes) else code.customCode
-        return name
+        from convert.flatbuffer import operator_name
+
+        return operator_name(self.model.operatorCodes[op.opcodeIndex], self._names)
 
     def shape(self, index: int) -> tuple[int, ...]:
         shape = self.tensors[index].shape
@@ -124,19 +122,9 @@ class Graph:
     def add_quantization_carrier(self, template: int, name: str) -> int:
         """A one-element constant with `template`'s type and quantization: it tells a fused operator the
         quantization of an intermediate tensor that no longer exists."""
-        schema = _schema()
         source = self.tensors[template]
-        buffer = schema.BufferT()
-        buffer.data = np.zeros(_ITEM_BYTES[source.type], dtype=np.uint8)
-        self.model.buffers.append(buffer)
-        tensor = schema.TensorT()
-        tensor.type = source.type
-        tensor.shape = np.array([1], dtype=np.int32)
-        tensor.quantization = copy.deepcopy(source.quantization)
-        tensor.name = name.encode()
-        tensor.buffer = len(self.model.buffers) - 1
-        self.tensors.append(tensor)
-        return len(self.tensors) - 1
+        return self._add_constant(bytes(_ITEM_BYTES[source.type]), source.type, [1], name,
+                                  copy.deepcopy(source.quantization))
 
     def add_tensor_like(self, template: int, shape, name: str) -> int:
         """A new activation with `template`'s type and quantization (the same scale and zero point)."""
@@ -152,14 +140,18 @@ class Graph:
         return len(self.tensors) - 1
 
     def add_int32_constant(self, values, name: str) -> int:
-        schema = _schema()
         data = np.asarray(values, dtype=np.int32)
+        return self._add_constant(data.tobytes(), INT32, data.shape, name)
+
+    def _add_constant(self, data: bytes, tensor_type: int, shape, name: str, quantization=None) -> int:
+        schema = _schema()
         buffer = schema.BufferT()
-        buffer.data = np.frombuffer(data.tobytes(), dtype=np.uint8)
+        buffer.data = np.frombuffer(data, dtype=np.uint8)
         self.model.buffers.append(buffer)
         tensor = schema.TensorT()
-        tensor.type = INT32
-        tensor.shape = np.array(data.shape, dtype=np.int32)
+        tensor.type = tensor_type
+        tensor.shape = np.array(shape, dtype=np.int32)
+        tensor.quantization = quantization
         tensor.name = name.encode()
         tensor.buffer = len(self.model.buffers) - 1
         self.tensors.append(tensor)

@@ -76,17 +76,32 @@ def fast_kernel_scratch(graph: Graph) -> dict[int, int]:
             scratch[n] = 256 * 4
         elif name in ("BATCH_MATMUL", "FULLY_CONNECTED"):
             depth = graph.shape(op.inputs[0 if name == "BATCH_MATMUL" else 1])[-1]
-            scratch[n] = 4 * depth * 2
+            scratch[n] = mat_mult_nt_scratch_bytes(depth)
             if name == "BATCH_MATMUL" and not op.builtinOptions.adjY:
-                scratch[n] += min(graph.shape(op.inputs[1])[-1], NN_PANEL_COLUMNS) * depth
+                scratch[n] = mat_mult_nn_scratch_bytes(depth, graph.shape(op.inputs[1])[-1])
         elif name == "DEPTHWISE_CONV_2D":
             _, _, taps, _ = graph.shape(op.inputs[1])
             length = graph.shape(op.outputs[0])[2]
-            scratch[n] = (length + taps + 4 + 1 + 1) // 2 * 4 + (taps + 1) // 2 * 4
+            scratch[n] = depthwise_conv_1d_scratch_bytes(length, taps)
     return scratch
 
 
 NN_PANEL_COLUMNS = 32  # embbert_mat_mult_nn_s8.cc's kPanelCols
+
+
+def mat_mult_nt_scratch_bytes(depth: int) -> int:
+    """embbert_mat_mult_nt_s8_scratch_bytes: four lhs rows widened to int16."""
+    return 4 * depth * 2
+
+
+def mat_mult_nn_scratch_bytes(depth: int, cols: int) -> int:
+    """embbert_mat_mult_nn_s8_scratch_bytes: the nt kernel's scratch and one transposed panel of the rhs."""
+    return mat_mult_nt_scratch_bytes(depth) + min(cols, NN_PANEL_COLUMNS) * depth
+
+
+def depthwise_conv_1d_scratch_bytes(length: int, taps: int) -> int:
+    """embbert_depthwise_conv_1d_s8_scratch_bytes: the widened input series and the tap pairs."""
+    return (length + taps + 4 + 1 + 1) // 2 * 4 + (taps + 1) // 2 * 4
 
 # The persistent transposed copy of the right-hand side that TFLM's reference BATCH_MATMUL (and the stock
 # CMSIS-NN one) keeps for every operator without adj_y: a TfLiteEvalTensor, its dims and the data, each

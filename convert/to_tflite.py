@@ -240,7 +240,8 @@ def convert(args) -> int:
 
         fused_arena = fused_arena_estimate(fused_bytes)
         arena = (fused_arena + FUSED_ARENA_MARGIN + 255) // 256 * 256
-        fused_ops = summarize(fused_bytes).op_counts
+        fused_summary = summarize(fused_bytes)
+        fused_ops = fused_summary.op_counts
         print(f"fused layers (KERNELS=fast): {fused_ops.get('EMBBERT_LAYER', 0)} EMBBERT_LAYER operators, "
               f"{sum(fused_ops.values())} operators in all, device arena estimate {fused_arena:,} bytes")
     from convert.tokenizer_tables import build_tables
@@ -318,7 +319,7 @@ def convert(args) -> int:
     }
     memory = reports.memory_report(flash_model, arena, arena_host, fits, arena_device,
                                    tokenizer_tables.total_bytes)
-    fused = (fused_bytes, summarize(fused_bytes).ops) if fused_bytes is not None else None
+    fused = (fused_bytes, fused_summary.ops) if fused_bytes is not None else None
     _write_outputs(args.out, model_bytes, summary.ops, settings, info.label_names, golden, model_info, memory, fits,
                    tokenizer_tables, fused)
 
