@@ -2,9 +2,9 @@
 
     python -m experiments.baseline snips emotion     # or --all; writes results/baselines.json
 
-Features: word 1-2-grams and character 2-5-grams (within word boundaries), sublinear TF-IDF. Classifier: a
-linear SVM whose C is chosen on the carved validation split; then it is scored once on the carved test
-split, which nothing tunes on. Pair tasks: the features of each text and of their cosine similarity.
+Features: `keras_models.tfidf` (word 1-2-grams and character 2-5-grams, sublinear TF-IDF; pairs: both texts
+and their cosine similarity). Classifier: a linear SVM whose C is chosen on the carved validation split;
+then it is scored once on the carved test split, which nothing tunes on.
 STS-B: the cosine of the two texts' character TF-IDF vectors, no training at all (a strong reference for a
 regression task). The size is what a device would have to store: one float32 weight per feature and class,
 plus the vocabulary's strings.
@@ -17,46 +17,11 @@ import json
 import sys
 import time
 
-import numpy as np
-
 from keras_models.metrics import score
 from keras_models.paths import REPO_ROOT
+from keras_models.tfidf import choose_c, features, row_cosine, vectorizers, vocabulary_bytes
 
 RESULTS_PATH = REPO_ROOT / "results" / "baselines.json"
-C_GRID = (0.1, 0.3, 1.0, 3.0)
-
-
-def _vectorizers():
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion
-
-    return FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, lowercase=True)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
-                                 lowercase=True, max_features=300_000)),
-    ])
-
-
-def _row_cosine(a, b) -> np.ndarray:
-    """Cosine similarity of matching rows of two L2-normalised sparse matrices."""
-    return np.asarray(a.multiply(b).sum(axis=1)).ravel()
-
-
-def _features(features, split, fit: bool = False):
-    from scipy.sparse import csr_matrix, hstack
-
-    if split.pairs is None:
-        return features.fit_transform(split.texts) if fit else features.transform(split.texts)
-    if fit:
-        features.fit(split.texts + split.pairs)
-    a, b = features.transform(split.texts), features.transform(split.pairs)
-    # Each block of the union is L2-normalised; the mean of their cosines is one similarity per pair.
-    cosine = csr_matrix(_row_cosine(a, b)[:, None] / 2.0)
-    return hstack([a, b, cosine]).tocsr()
-
-
-def _vocabulary_bytes(features) -> int:
-    return sum(len(term.encode()) + 1 for _, vectorizer in features.transformer_list for term in vectorizer.vocabulary_)
 
 
 def _similarity_baseline(task) -> dict:
@@ -67,32 +32,24 @@ def _similarity_baseline(task) -> dict:
     scores = {}
     for name in ("validation", "test"):
         split = task.splits[name]
-        similarity = _row_cosine(vectorizer.transform(split.texts), vectorizer.transform(split.pairs))
+        similarity = row_cosine(vectorizer.transform(split.texts), vectorizer.transform(split.pairs))
         scores[name] = score("spearman", split.labels, similarity)
     return {"model": "char 2-5-gram TF-IDF cosine, no training", "parameters": 0,
             "bytes": sum(len(t.encode()) + 1 for t in vectorizer.vocabulary_) + 4 * len(vectorizer.idf_), **scores}
 
 
 def _classifier_baseline(task) -> dict:
-    from sklearn.svm import LinearSVC
-
-    features = _vectorizers()
+    union = vectorizers()
     train = task.splits["train"]
-    x_train = _features(features, train, fit=True)
-    x_val, x_test = (_features(features, task.splits[s]) for s in ("validation", "test"))
+    x_train = features(union, train, fit=True)
+    x_val, x_test = (features(union, task.splits[s]) for s in ("validation", "test"))
     metric = task.spec.metric
-    best = None
-    for c in C_GRID:
-        model = LinearSVC(C=c, class_weight="balanced" if metric in ("mcc", "f1", "f1_weighted") else None).fit(x_train, train.labels)
-        value = score(metric, task.splits["validation"].labels, model.predict(x_val))
-        if best is None or value > best[0]:
-            best = (value, c, model)
-    value, c, model = best
+    value, c, model = choose_c(x_train, train.labels, x_val, task.splits["validation"].labels, metric)
     test = task.splits["test"]
     predicted = model.predict(x_test)
     parameters = int(model.coef_.size + model.intercept_.size)
     result = {"model": f"TF-IDF word 1-2 + char 2-5 grams, linear SVM (C={c} chosen on validation)",
-              "parameters": parameters, "bytes": 4 * parameters + _vocabulary_bytes(features),
+              "parameters": parameters, "bytes": 4 * parameters + vocabulary_bytes(union),
               "validation": value, "test": score(metric, test.labels, predicted)}
     if metric != "accuracy":
         result["test_accuracy"] = score("accuracy", test.labels, predicted)

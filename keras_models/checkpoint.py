@@ -4,6 +4,7 @@
     <folder>/float.h5  best float model (validation metric)
     <folder>/qat.h5    best quantization-aware model, in the deployed (folded) form
     <folder>/state/            resumable training state (optimizer included); not shipped
+    <folder>/teacher.npz       the TF-IDF teacher's soft targets when distilling (`distillation`); not shipped
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class CheckpointInfo:
     init: str | None = None  # the pretraining folder fine-tuning started from; None: a random encoder
     init_steps: int | None = None  # how many steps that encoder had been pretrained for
     splits: str | None = None  # the carve of the data it trained on (`data.SPLIT_PROTOCOL`); None: the 90/10 one
+    distillation: dict | None = None  # the teacher's weight in the loss and how the teacher was made; None: labels only
 
     def check_scored_on(self, split: str) -> None:
         """Refuses to score a model on a carved test split that its own training data contained."""
@@ -67,6 +69,7 @@ class CheckpointInfo:
             "init": self.init,
             "init_steps": self.init_steps,
             "splits": self.splits,
+            "distillation": self.distillation,
             "scores": self.scores,
             "history": self.history,
         }
@@ -94,6 +97,7 @@ class CheckpointInfo:
                 init=record.get("init"),
                 init_steps=record.get("init_steps"),
                 splits=record.get("splits"),
+                distillation=record.get("distillation"),
             )
         except (ValueError, KeyError, TypeError) as error:
             raise CheckpointError(f"corrupt checkpoint {path}: {error}") from error

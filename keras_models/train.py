@@ -30,13 +30,15 @@ def class_weights(labels: np.ndarray) -> dict[int, float]:
 
 
 def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, log, score_start=False,
-           warmup: float | None = None) -> int:
+           warmup: float | None = None, targets: np.ndarray | None = None) -> int:
     """Trains `model` for `epochs`, resuming from `<out>/state/<name>`; keeps the best epoch's weights.
 
     With `score_start`, the model as it starts (epoch 0) is scored and kept too, so that the stage never
     ends worse than it began. With `warmup` (a fraction of the stage's steps), the learning rate rises
     linearly over those steps, then decays linearly to zero at the last epoch; else it is constant.
-    Returns the number of epochs trained in this call.
+    With `targets` (one row of class probabilities per training example), the model learns those instead
+    of the labels (distillation); class weights still follow the labels. Returns the number of epochs
+    trained in this call.
     """
     from keras_models._keras import keras, tf
     from keras_models.metrics import predictions_from_logits, score
@@ -44,15 +46,17 @@ def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, l
 
     spec = info.task
     (train_x, train_y), (val_x, val_y) = data
+    fit_targets = train_y if targets is None else targets
     if warmup is not None:
         total_steps = epochs * -(-len(train_y) // args.batch_size)
         learning_rate = WarmupLinearDecay(learning_rate, round(warmup * total_steps), total_steps)
     optimizer = keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=args.weight_decay)
-    loss = (
-        keras.losses.MeanSquaredError()
-        if spec.regression
-        else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    )
+    if spec.regression:
+        loss = keras.losses.MeanSquaredError()
+    elif targets is not None:
+        loss = keras.losses.CategoricalCrossentropy(from_logits=True)
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model.compile(optimizer=optimizer, loss=loss)
     epoch = tf.Variable(0, dtype=tf.int64)
     best = tf.Variable(-np.inf, dtype=tf.float64)
@@ -62,7 +66,9 @@ def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, l
         state.restore(manager.latest_checkpoint).expect_partial()
         log(f"[{name}] resuming after epoch {int(epoch)} (best {spec.metric} so far {float(best):.4f})")
 
-    weights = class_weights(train_y) if args.class_weights and not spec.regression else None
+    weights = None
+    if args.class_weights and not spec.regression:
+        weights = np.vectorize(class_weights(train_y).get)(train_y).astype(np.float32)
     verbose = 1 if sys.stdout.isatty() else 2
 
     def validation_score():
@@ -85,8 +91,8 @@ def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, l
         log(f"[{name}] epoch {current + 1}/{epochs}")
         started = time.time()
         history = model.fit(
-            [x[order] for x in train_x], train_y[order], batch_size=args.batch_size, epochs=1,
-            shuffle=False, verbose=verbose, class_weight=weights,
+            [x[order] for x in train_x], fit_targets[order], batch_size=args.batch_size, epochs=1,
+            shuffle=False, verbose=verbose, sample_weight=None if weights is None else weights[order],
         )
         value = validation_score()
         improved = value > float(best)
@@ -151,10 +157,11 @@ def train(args) -> CheckpointInfo:
     if tokenizer.get_vocab_size() > config.vocab_size:
         raise ValueError(f"tokenizer has {tokenizer.get_vocab_size()} tokens, more than the preset's {config.vocab_size}")
 
+    if args.limit:
+        task.splits = {name: split.take(np.arange(min(args.limit, len(split)))) for name, split in task.splits.items()}
+
     def tensors(split):
         split = task.splits[split]
-        if args.limit:
-            split = split.take(np.arange(min(args.limit, len(split))))
         ids, segments = encode(tokenizer, split.texts, seq_len, split.pairs)
         return (ids, segments), split.labels
 
@@ -174,9 +181,20 @@ def train(args) -> CheckpointInfo:
     if info.history and info.splits != SPLIT_PROTOCOL:
         carve = info.splits or "the earlier 90/10 one"
         raise CheckpointError(f"{args.out} was trained on another carve of the data ({carve}); choose another --out")
+    distillation = {"weight": args.distill} if args.distill else None
+    if info.history and (info.distillation or {}).get("weight", 0.0) != args.distill:
+        raise CheckpointError(f"{args.out} holds a run with another --distill; choose another --out")
     info.init = init
     info.splits = SPLIT_PROTOCOL
     info.save()
+    targets = None
+    if args.distill:
+        from keras_models.distillation import mixed_targets, teacher_targets
+
+        teacher, record = teacher_targets(task, cache_dir=args.out, log=log)
+        targets = mixed_targets(task.splits["train"].labels, teacher, args.distill)
+        info.distillation = {**distillation, "teacher": record}
+        info.save()
 
     model = build_classifier(config, task.num_outputs, attention_dropout=args.attention_dropout)
     log(f"EmbBERT {args.preset}: {count_parameters(model):,} parameters")
@@ -184,7 +202,8 @@ def train(args) -> CheckpointInfo:
         layers, info.init_steps = load_pretrained_encoder(args.init, model)
         info.save()
         log(f"initialised {layers} layers from {args.init} (pretrained for {info.init_steps:,} steps)")
-    if _stage(model, "float", data, args, args.epochs, args.lr, info, info.float_weights, log, warmup=args.warmup) and (
+    if _stage(model, "float", data, args, args.epochs, args.lr, info, info.float_weights, log, warmup=args.warmup,
+              targets=targets) and (
         info.folder / "state" / "qat"
     ).exists():
         log("[qat] the float model changed: quantization-aware training starts again")
@@ -196,7 +215,8 @@ def train(args) -> CheckpointInfo:
         rows = np.random.default_rng(args.seed).permutation(len(data[0][1]))[:CALIBRATION_EXAMPLES]
         calibration = [x[np.sort(rows)] for x in data[0][0]]
         log(f"[qat] calibrated {calibrate_output_ranges(qat_model, deployed, calibration)} activation ranges")
-    _stage(qat_model, "qat", data, args, args.qat_epochs, args.qat_lr, info, info.qat_weights, log, score_start=True)
+    _stage(qat_model, "qat", data, args, args.qat_epochs, args.qat_lr, info, info.qat_weights, log, score_start=True,
+           targets=targets)
     log(f"done: {info.scores}")
     return info
 
@@ -214,6 +234,9 @@ def parse_args(argv=None):
                         help="share of float training's steps for linear warm-up, then linear decay to zero")
     parser.add_argument("--attention-dropout", type=float, default=0.0,
                         help="dropout on the attention probabilities in float training (QAT trains without)")
+    parser.add_argument("--distill", type=float, default=0.0, metavar="WEIGHT",
+                        help="learn this share of the loss from the TF-IDF + linear SVM teacher's out-of-fold "
+                             "probabilities (0: labels only; classification tasks)")
     parser.add_argument("--class-weights", action="store_true", help="weight the loss so that classes count as balanced")
     parser.add_argument("--qat-lr", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=32)
