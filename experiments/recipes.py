@@ -18,6 +18,7 @@ class Recipe:
     warmup: float = 0.06  # share of float training's steps; then linear decay to zero
     attention_dropout: float = 0.0
     class_weights: bool = False
+    distill: float = 0.0  # share of the loss learnt from the TF-IDF teacher's out-of-fold probabilities
     paper: float | None = None  # the paper's int8 EmbBERT-Q result, in percent
     paper_metric: str = "accuracy"
 

@@ -42,7 +42,8 @@ def reproduce(task: str, init: Path | None, board: str | None) -> dict:
              "--epochs", str(recipe.epochs), "--qat-epochs", str(recipe.qat_epochs), "--lr", str(recipe.lr),
              "--qat-lr", str(recipe.qat_lr), "--batch-size", str(recipe.batch_size),
              "--weight-decay", str(recipe.weight_decay), "--warmup", str(recipe.warmup),
-             "--attention-dropout", str(recipe.attention_dropout), "--out", str(checkpoint)]
+             "--attention-dropout", str(recipe.attention_dropout), "--distill", str(recipe.distill),
+             "--out", str(checkpoint)]
     _run(train + (["--class-weights"] if recipe.class_weights else []) + (["--init", str(init)] if init else []))
 
     model_dir = converted_model(task, eval_split=SPLIT)
@@ -54,6 +55,7 @@ def reproduce(task: str, init: Path | None, board: str | None) -> dict:
            # Summed over the epochs that made the checkpoint, however many runs it took (wall_seconds is this run).
            "training_seconds": round(sum(h.get("seconds", 0) for h in record.get("history", []))),
            "init": _init_name(record),
+           "distill": (record.get("distillation") or {}).get("weight", 0.0),
            "paper": recipe.paper, "paper_metric": recipe.paper_metric, "board": None}
 
     longer = CHECKPOINTS_DIR / f"{task}-L{PAPER_SEQ_LEN}"
@@ -135,8 +137,9 @@ def write_table(rows: list[dict]) -> None:
         "permutation: 10% validation (chooses epochs and recipes), then 10% test (never tuned on; the headline).",
         "The paper reports on each dataset's own test split (GLUE: validation), which this project does not have:",
         "its column compares our carved test split with the paper's test split. `init`: the encoder fine-tuning",
-        "started from (`random`, or the `pretrained` one). Instructions are executed Cortex-M4 instructions per",
-        "inference under QEMU `-icount`, not cycles (kernel set: "
+        "started from (`random`, or the `pretrained` one; `teacher w`: w of the loss distilled from the TF-IDF",
+        "model's out-of-fold probabilities on train, see keras_models/distillation.py). Instructions are executed",
+        "Cortex-M4 instructions per inference under QEMU `-icount`, not cycles (kernel set: "
         + (", ".join(sorted({str(_board_value(r, "kernels")) for r in rows if _board_value(r, "kernels")})) or "–")
         + "; `fast`: firmware/src/kernels/, see firmware/README.md).",
         "",
@@ -155,7 +158,8 @@ def write_table(rows: list[dict]) -> None:
             (ahead if delta >= 0 else behind).append(f"{row['task']} ({delta:+.1f})")
         cycles, ram = _board_value(row, "cycles_median"), _board_value(row, "peak_ram")
         lines.append(" | ".join([
-            f"| {row['task']}", row["metric"], split, str(row["seq_len"]), row.get("init") or "random",
+            f"| {row['task']}", row["metric"], split, str(row["seq_len"]),
+            (row.get("init") or "random") + (f", teacher {row['distill']:g}" if row.get("distill") else ""),
             _percent(baseline), *(_percent(row[k]) for k in ("float_keras", "qat_keras", "int8_tflm")),
             _percent(board), "–" if row["paper"] is None else str(row["paper"]), _gap(ours, row["paper"]),
             _gap(ours, None if baseline is None else 100 * baseline),

@@ -24,16 +24,16 @@ def test_results_table_names_the_gap_to_the_paper_and_to_the_baseline(tmp_path, 
     row = {"task": "snips", "metric": "accuracy", "split": "test", "seq_len": 64, "float_keras": 0.979,
            "qat_keras": 0.982, "int8_tflm": 0.981, "paper": 97.9, "paper_metric": "accuracy", "init": "pretrained",
            "board": {"value": 0.983, "cycles_median": 78910200, "peak_ram": 96384}}
-    no_board = {**row, "task": "emotion", "paper": 89.9, "int8_tflm": 0.848, "board": None, "init": None}
+    no_board = {**row, "task": "emotion", "paper": 89.9, "int8_tflm": 0.848, "board": None, "init": None, "distill": 0.5}
     no_paper = {**row, "task": "wnli", "paper": None, "board": None}
-    mrpc = {**no_board, "task": "mrpc", "metric": "f1", "paper": 68.0, "split": "validation",
+    mrpc = {**no_board, "distill": 0.0, "task": "mrpc", "metric": "f1", "paper": 68.0, "split": "validation",
             "paper_metric": "f1_weighted", "int8_tflm_accuracy": 0.675, "majority_class_accuracy": 0.665,
             "int8_tflm_binary_f1": 0.803}
     reproduce.write_table([row, no_board, no_paper, mrpc])
     lines = (tmp_path / "results.md").read_text().splitlines()
     assert ("| snips | accuracy | test | 64 | pretrained | 98.9 | 97.9 | 98.2 | 98.1 | 98.3 | 97.9 | +0.4 | -0.6 "
             "| 78.9 M | 94.1 KB |") in lines
-    assert "| emotion | accuracy | test | 64 | random | – | 97.9 | 98.2 | 84.8 | – | 89.9 | -5.1 | – | – | – |" in lines
+    assert "| emotion | accuracy | test | 64 | random, teacher 0.5 | – | 97.9 | 98.2 | 84.8 | – | 89.9 | -5.1 | – | – | – |" in lines
     assert "| wnli | accuracy | test | 64 | pretrained | – | 97.9 | 98.2 | 98.1 | – | – | – | – | – | – |" in lines
     # A row scored on validation is not set beside the baseline's test score.
     assert "| mrpc | f1 | validation | 64 | random | – | 97.9 | 98.2 | 84.8 | – | 68.0 | +16.8 | – | – | – |" in lines
