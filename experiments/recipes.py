@@ -16,7 +16,7 @@ class Recipe:
     batch_size: int = 32
     weight_decay: float = 0.01
     warmup: float = 0.06  # share of float training's steps; then linear decay to zero
-    attention_dropout: float = 0.0
+    attention_dropout: float = 0.1  # on the attention probabilities, as the paper fine-tunes
     class_weights: bool = False
     distill: float = 0.0  # share of the loss learnt from the TF-IDF teacher's out-of-fold probabilities
     paper: float | None = None  # the paper's int8 EmbBERT-Q result, in percent
