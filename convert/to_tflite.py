@@ -431,7 +431,7 @@ def _print_summary(out, summary, model_bytes, arena, evaluation, fits, trained, 
     print(f"flatbuffer: {len(model_bytes):,} bytes   tokenizer tables: {tokenizer_bytes:,} bytes   TFLM arena: {arena[0]:,} bytes minimum on the host "
           f"({arena[1]:,} reserved on the board)   float tensors: {len(summary.float_tensors)}")
     note = "" if trained else "   (untrained model: scores are meaningless)"
-    print(f"{e['metric']} on {e['examples']} validation examples: float {e['float_keras']:.4f}  "
+    print(f"{e['metric']} on {e['examples']} {e['split'].split(' ')[0]} examples: float {e['float_keras']:.4f}  "
           f"QAT {e['qat_keras']:.4f}  int8 TFLM {e['int8_tflm']:.4f}{note}")
     print(f"int8 vs QAT Keras: argmax agreement {e['int8_vs_qat_argmax_agreement']:.2%}, "
           f"max |logit diff| {e['int8_vs_qat_max_abs_logit_diff']:.4f}")
