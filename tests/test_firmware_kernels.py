@@ -16,7 +16,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 FIRMWARE = REPO / "firmware"
-KERNELS = ["requantize", "mat_mult_nt", "matmul multiplier", "depthwise_conv_1d", "add sub mul", "mean", "softmax", "logistic table"]
+KERNELS = ["requantize", "mat_mult_nt", "matmul multiplier", "sub multipliers", "depthwise_conv_1d", "add sub mul", "mean", "softmax", "logistic table"]
 
 
 def _make(*args, timeout=900):

@@ -2,6 +2,7 @@
 // quantization parameters: every output byte must match. Built for the host (the kernels' plain C path:
 // kernels_check_host.cc) and for QEMU mps2-an386 (their SMLAD path: kernels_check_board.cc) by
 // tests/test_firmware_kernels.py. No heap: buffers come from a static pool, reset for each trial.
+#include <algorithm>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -426,11 +427,53 @@ int CheckMatmulMultiplier(int trials) {
   return bad;
 }
 
+// embbert_add_sub_multipliers on the residual SUB that set the device one LSB off the host (Emotion test
+// example 146, layer 2, row 6, unit 101): the golden reference outputs -82 there, as
+// tests/test_sub_multiplier.py checks on the interpreter itself; the pinned TFLM's float division, -83.
+// Then random scales, either input the larger: the quotients as the pinned tree's ADD (add_common.cc) takes
+// them, in double.
+int CheckSubMultipliers(int trials) {
+  int bad = 0;
+  const uint32_t bits[3] = {0x3C9033B3u, 0x3D029C4Cu, 0x3D138E1Du};
+  float scales[3];
+  std::memcpy(scales, bits, sizeof(scales));
+  int32_t m[3];
+  int s[3];
+  embbert_add_sub_multipliers(scales[0], scales[1], scales[2], 20, m, s);
+  bad += m[0] != 1185476082 || s[0] != -1 || m[1] != 1073741824 || s[1] != 0 || m[2] != 1900875879 || s[2] != -19;
+  pool.Reset();
+  int32_t* table1 = pool.Alloc<int32_t>(256);
+  int32_t* table2 = pool.Alloc<int32_t>(256);
+  embbert_add_s8_table(-10, 20, m[0], s[0], false, table1);
+  embbert_add_s8_table(-6, 20, m[1], s[1], true, table2);
+  const embbert_requant q = {m[2], s[2], 0, -128, 127};
+  const int8_t a = -90, b = 44;
+  int8_t out = 0;
+  embbert_add_s8(&a, 1, &b, 1, 1, table1, table2, q, &out);
+  bad += out != -82;
+  for (int t = 1; t < trials; ++t) {
+    float in[3];
+    for (float& scale : in) scale = static_cast<float>(UniformReal(1e-3, 1e-1));
+    const double twice_max = 2 * static_cast<double>(std::max(in[0], in[1]));
+    const double reals[3] = {static_cast<double>(in[0]) / twice_max, static_cast<double>(in[1]) / twice_max,
+                             twice_max / ((1 << 20) * static_cast<double>(in[2]))};
+    embbert_add_sub_multipliers(in[0], in[1], in[2], 20, m, s);
+    for (int i = 0; i < 3; ++i) {
+      int32_t want_multiplier;
+      int want_shift;
+      tflite::QuantizeMultiplierSmallerThanOneExp(reals[i], &want_multiplier, &want_shift);
+      bad += m[i] != want_multiplier || s[i] != want_shift;
+    }
+  }
+  Print("sub multipliers: %d triples, %d differ\n", trials, bad);
+  return bad;
+}
+
 }  // namespace
 
 int run_kernel_checks(void (*print)(const char*), int scale) {
   g_print = print;
-  const int bad = CheckRequantize(20000 * scale) + CheckMatMult(30 * scale) + CheckMatMultNN(20 * scale) + CheckMatmulMultiplier(100 * scale) + CheckDepthwiseConv1d(20 * scale) + CheckElementwise(30 * scale) + CheckMean(20 * scale) +
+  const int bad = CheckRequantize(20000 * scale) + CheckMatMult(30 * scale) + CheckMatMultNN(20 * scale) + CheckMatmulMultiplier(100 * scale) + CheckSubMultipliers(100 * scale) + CheckDepthwiseConv1d(20 * scale) + CheckElementwise(30 * scale) + CheckMean(20 * scale) +
                   CheckSoftmax(30 * scale) + CheckLogisticTable(5 * scale);
   Print(bad == 0 ? "kernels: all bit-exact\n" : "kernels: MISMATCH\n");
   return bad;

@@ -1,7 +1,7 @@
 // ADD and SUB, int8: each input's rescaled value (the reference's left shift and multiplier) comes from a
 // 256-entry table built at each Eval in a scratch buffer, the subtrahend's negated, so that each element
 // costs two lookups and the output requantization; broadcasting runs along the last dimension. Prepare is
-// the reference's own (AddPrepare / SubPrepare).
+// the reference's own (AddPrepare / SubPrepare), with SUB's multipliers as the golden reference computes them.
 #include "embbert_kernels.h"
 #include "fast_op_support.h"
 #include "fast_ops.h"
@@ -32,6 +32,21 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
   return context->RequestScratchBufferInArena(context, 2 * kTableBytes, &data->tables_index);
 }
 
+// SubPrepare, then the multipliers in double (UseGoldenSubMultipliers).
+TfLiteStatus GoldenSubPrepare(TfLiteContext* context, TfLiteNode* node) {
+  TF_LITE_ENSURE_STATUS(tflite::SubPrepare(context, node));
+  tflite::MicroContext* micro_context = tflite::GetMicroContext(context);
+  TfLiteTensor* input1 = micro_context->AllocateTempInputTensor(node, 0);
+  TfLiteTensor* input2 = micro_context->AllocateTempInputTensor(node, 1);
+  TfLiteTensor* output = micro_context->AllocateTempOutputTensor(node, 0);
+  TF_LITE_ENSURE(context, input1 != nullptr && input2 != nullptr && output != nullptr);
+  UseGoldenSubMultipliers(input1, input2, output, static_cast<tflite::OpDataSub*>(node->user_data));
+  micro_context->DeallocateTempTfLiteTensor(input1);
+  micro_context->DeallocateTempTfLiteTensor(input2);
+  micro_context->DeallocateTempTfLiteTensor(output);
+  return kTfLiteOk;
+}
+
 template <typename Reference, bool kSubtract>
 TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
   const auto* data = static_cast<const OpData<Reference>*>(node->user_data);
@@ -56,7 +71,7 @@ TFLMRegistration Register_ADD() {
 }
 
 TFLMRegistration Register_SUB() {
-  return tflite::micro::RegisterOp(Init<tflite::OpDataSub>, Prepare<tflite::OpDataSub, tflite::SubPrepare>,
+  return tflite::micro::RegisterOp(Init<tflite::OpDataSub>, Prepare<tflite::OpDataSub, GoldenSubPrepare>,
                                    Eval<tflite::OpDataSub, true>);
 }
 

@@ -38,6 +38,15 @@ size_t embbert_mat_mult_nt_s8_scratch_bytes(int depth);
 void embbert_matmul_multiplier(float input_scale, float filter_scale, float output_scale, int32_t* multiplier,
                                int32_t* shift);
 
+// The rescaling multipliers and shifts of an int8 ADD or SUB whose inputs are shifted left by `left_shift`
+// (20 for int8) first: QuantizeMultiplierSmallerThanOneExp of input1_scale / (2 max), input2_scale / (2 max)
+// and 2 max / (2^left_shift output_scale), max the larger input scale, each quotient in double, as the golden
+// reference (the PyPI tflite-micro interpreter) and the pinned TFLM tree's own ADD compute them. The pinned
+// tree's SUB (tflite::CalculateOpDataSub) divides in float before widening, which moves a multiplier by up to
+// ~2^-24 and an output that lies on a rounding tie by one (Emotion: 4 of 1600 test examples' logits).
+void embbert_add_sub_multipliers(float input1_scale, float input2_scale, float output_scale, int left_shift,
+                                 int32_t multipliers[3], int shifts[3]);
+
 // out[r][c] = requant(sum_k (lhs[r][k] + lhs_offset) * (rhs[k][c] + rhs_offset)) for r < rows, c < cols:
 // `lhs` is rows x depth and `rhs` depth x cols, both row-major (BATCH_MATMUL without adj_y, as attention's
 // probabilities times the keys use it); `out` is rows x cols. The rhs is read in place: `scratch` holds

@@ -3,8 +3,10 @@
 #define EMBBERT_FIRMWARE_KERNELS_FAST_OP_SUPPORT_H_
 
 #include "broadcast_rows.h"
+#include "embbert_kernels.h"
 #include "tensorflow/lite/c/common.h"
 #include "tensorflow/lite/micro/kernels/kernel_util.h"
+#include "tensorflow/lite/micro/kernels/sub.h"
 #include "tensorflow/lite/micro/micro_context.h"
 #include "tensorflow/lite/micro/micro_log.h"
 
@@ -39,6 +41,22 @@ void ForEachInt8BinaryRun(TfLiteContext* context, TfLiteNode* node, Run run) {
                       [&](size_t o, size_t i1, int s1, size_t i2, int s2, int n) {
                         run(in1 + i1, s1, in2 + i2, s2, n, out + o);
                       });
+}
+
+// Replaces the three multipliers the pinned tree's CalculateOpDataSub computed by float division with the
+// golden reference's (embbert_add_sub_multipliers).
+inline void UseGoldenSubMultipliers(const TfLiteTensor* input1, const TfLiteTensor* input2, const TfLiteTensor* output,
+                                    tflite::OpDataSub* data) {
+  int32_t multipliers[3];
+  int shifts[3];
+  embbert_add_sub_multipliers(input1->params.scale, input2->params.scale, output->params.scale, data->left_shift,
+                              multipliers, shifts);
+  data->input1_multiplier = multipliers[0];
+  data->input1_shift = shifts[0];
+  data->input2_multiplier = multipliers[1];
+  data->input2_shift = shifts[1];
+  data->output_multiplier = multipliers[2];
+  data->output_shift = shifts[2];
 }
 
 }  // namespace embbert

@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "embbert_kernels.h"
+#include "fast_op_support.h"
 #include "fast_ops.h"
 #include "tensorflow/lite/kernels/internal/reference/integer_ops/logistic.h"
 #include "tensorflow/lite/kernels/kernel_util.h"
@@ -198,6 +199,8 @@ TfLiteStatus PrepareWithTensors(TfLiteContext* context, TfLiteNode* node, OpData
   const bool conv_first = data->flags & kConvOutFirst;
   TF_LITE_ENSURE_STATUS(tflite::CalculateOpDataSub(context, &sub_params, conv_first ? t[kConvOut] : t[kAttention],
                                                    conv_first ? t[kAttention] : t[kConvOut], output, &data->combine));
+  UseGoldenSubMultipliers(conv_first ? t[kConvOut] : t[kAttention], conv_first ? t[kAttention] : t[kConvOut], output,
+                          &data->combine);
   TfLiteSoftmaxParams softmax_params = {data->beta};
   TF_LITE_ENSURE_STATUS(tflite::CalculateSoftmaxParams(context, t[kMasked], t[kProbs], &softmax_params, &data->softmax));
 
