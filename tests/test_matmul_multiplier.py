@@ -49,39 +49,51 @@ def _requantize(acc: int, multiplier: int, shift: int) -> int:
     return (high >> right) + (1 if (high & mask) > threshold else 0)
 
 
-def _fully_connected_model(inputs: int, units: int, scales, weights: np.ndarray, output_zero_point: int) -> bytes:
-    """A one-operator int8 FULLY_CONNECTED model without bias: input [1, inputs] -> output [1, units]."""
+def int8_tensor(name: str, shape, scale, zero_point: int, buffer: int):
+    """A per-tensor quantized int8 tensor of a hand-built flatbuffer model."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    t = schema.TensorT()
+    t.name, t.shape, t.type, t.buffer = name, np.array(shape, np.int32), schema.TensorType.INT8, buffer
+    t.quantization = schema.QuantizationParametersT()
+    t.quantization.scale, t.quantization.zeroPoint = [float(scale)], [int(zero_point)]
+    return t
+
+
+def one_operator_model(op_name: str, version: int, tensors, op_inputs, inputs, outputs, buffers) -> bytes:
+    """A model of one builtin operator (`op_name`, e.g. "SUB") with its default options."""
     from tensorflow.lite.python import schema_py_generated as schema
 
     from convert.graph import Graph
 
-    def tensor(name, shape, scale, zero_point, buffer):
-        t = schema.TensorT()
-        t.name, t.shape, t.type, t.buffer = name, np.array(shape, np.int32), schema.TensorType.INT8, buffer
-        t.quantization = schema.QuantizationParametersT()
-        t.quantization.scale, t.quantization.zeroPoint = [float(scale)], [zero_point]
-        return t
-
-    buffers = [schema.BufferT() for _ in range(4)]
-    buffers[2].data = np.asarray(weights, np.int8).reshape(units, inputs).view(np.uint8).tobytes()
+    name = "".join(part.capitalize() for part in op_name.split("_"))
     graph = schema.SubGraphT()
-    graph.tensors = [tensor("input", [1, inputs], scales[0], 0, 1), tensor("weights", [units, inputs], scales[1], 0, 2),
-                     tensor("output", [1, units], scales[2], output_zero_point, 3)]
-    graph.inputs, graph.outputs = [0], [2]
+    graph.tensors, graph.inputs, graph.outputs = tensors, inputs, outputs
     op = schema.OperatorT()
-    op.opcodeIndex, op.inputs, op.outputs = 0, [0, 1, -1], [2]
-    op.builtinOptionsType = schema.BuiltinOptions.FullyConnectedOptions
-    op.builtinOptions = schema.FullyConnectedOptionsT()
+    op.opcodeIndex, op.inputs, op.outputs = 0, op_inputs, outputs
+    op.builtinOptionsType = getattr(schema.BuiltinOptions, f"{name}Options")
+    op.builtinOptions = getattr(schema, f"{name}OptionsT")()
     graph.operators = [op]
     code = schema.OperatorCodeT()
-    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.FULLY_CONNECTED
-    code.version = 1
+    code.builtinCode = code.deprecatedBuiltinCode = getattr(schema.BuiltinOperator, op_name)
+    code.version = version
     model = schema.ModelT()
     model.version, model.operatorCodes, model.subgraphs, model.buffers = 3, [code], [graph], buffers
-    model.description = "one FULLY_CONNECTED"
+    model.description = f"one {op_name}"
     g = Graph.__new__(Graph)
     g.model = model
     return g.to_bytes()
+
+
+def _fully_connected_model(inputs: int, units: int, scales, weights: np.ndarray, output_zero_point: int) -> bytes:
+    """A one-operator int8 FULLY_CONNECTED model without bias: input [1, inputs] -> output [1, units]."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    buffers = [schema.BufferT() for _ in range(4)]
+    buffers[2].data = np.asarray(weights, np.int8).reshape(units, inputs).view(np.uint8).tobytes()
+    tensors = [int8_tensor("input", [1, inputs], scales[0], 0, 1), int8_tensor("weights", [units, inputs], scales[1], 0, 2),
+               int8_tensor("output", [1, units], scales[2], output_zero_point, 3)]
+    return one_operator_model("FULLY_CONNECTED", 1, tensors, [0, 1, -1], [0], [2], buffers)
 
 
 def _run_pypi(model_bytes: bytes, inputs) -> np.ndarray:

@@ -12,7 +12,14 @@ below and expects the output this test pins.
 import numpy as np
 import pytest
 
-from tests.test_matmul_multiplier import _quantize_multiplier, _requantize, _requantize_all, _scale
+from tests.test_matmul_multiplier import (
+    _quantize_multiplier,
+    _requantize,
+    _requantize_all,
+    _scale,
+    int8_tensor,
+    one_operator_model,
+)
 
 # attention_out - conv_out of the Emotion model's second layer: (scale bits, zero point) of in1, in2, output.
 INPUT1, INPUT2, OUTPUT = (0x3C9033B3, 10), (0x3D029C4C, 6), (0x3D138E1D, 0)
@@ -43,33 +50,9 @@ def _sub_model(scales, zero_points, length: int) -> bytes:
     """A one-operator int8 SUB model: two inputs [1, length] -> output [1, length]."""
     from tensorflow.lite.python import schema_py_generated as schema
 
-    from convert.graph import Graph
-
-    def tensor(name, scale, zero_point, buffer):
-        t = schema.TensorT()
-        t.name, t.shape, t.type, t.buffer = name, np.array([1, length], np.int32), schema.TensorType.INT8, buffer
-        t.quantization = schema.QuantizationParametersT()
-        t.quantization.scale, t.quantization.zeroPoint = [float(scale)], [int(zero_point)]
-        return t
-
-    graph = schema.SubGraphT()
-    graph.tensors = [tensor(n, s, z, i + 1) for i, (n, s, z) in enumerate(zip(("a", "b", "out"), scales, zero_points))]
-    graph.inputs, graph.outputs = [0, 1], [2]
-    op = schema.OperatorT()
-    op.opcodeIndex, op.inputs, op.outputs = 0, [0, 1], [2]
-    op.builtinOptionsType = schema.BuiltinOptions.SubOptions
-    op.builtinOptions = schema.SubOptionsT()
-    graph.operators = [op]
-    code = schema.OperatorCodeT()
-    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.SUB
-    code.version = 2
-    model = schema.ModelT()
-    model.version, model.operatorCodes, model.subgraphs = 3, [code], [graph]
-    model.buffers = [schema.BufferT() for _ in range(4)]
-    model.description = "one SUB"
-    g = Graph.__new__(Graph)
-    g.model = model
-    return g.to_bytes()
+    tensors = [int8_tensor(name, [1, length], scale, zero_point, i + 1)
+               for i, (name, scale, zero_point) in enumerate(zip(("a", "b", "out"), scales, zero_points))]
+    return one_operator_model("SUB", 2, tensors, [0, 1], [0, 1], [2], [schema.BufferT() for _ in range(4)])
 
 
 def _run_sub(model: bytes, a, b) -> list[int]:
