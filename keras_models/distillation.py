@@ -23,10 +23,9 @@ CACHE_NAME = "teacher.npz"
 
 
 def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    z = scores / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    from scipy.special import softmax as row_softmax
+
+    return row_softmax(scores / temperature, axis=1)
 
 
 def fit_temperature(scores: np.ndarray, labels: np.ndarray) -> float:
