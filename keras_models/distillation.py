@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from scipy.special import softmax as row_softmax
 
 FOLDS = 5
 TEMPERATURES = np.geomspace(0.05, 5.0, 41)
@@ -23,8 +24,6 @@ CACHE_NAME = "teacher.npz"
 
 
 def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    from scipy.special import softmax as row_softmax
-
     return row_softmax(scores / temperature, axis=1)
 
 
