@@ -29,7 +29,8 @@ RECIPES = {
     for r in [
         Recipe("snips", 64, 8, paper=97.9),
         Recipe("emotion", 64, 10, paper=89.9),
-        Recipe("nlu", 64, 10, paper=94.1),
+        # Teacher weight chosen on validation (9,750-step encoder, best epoch): 0 90.1, 0.5 91.2, 0.8 90.4.
+        Recipe("nlu", 64, 10, distill=0.5, paper=94.1),
         Recipe("limit", 128, 8, qat_epochs=1, paper=74.1),
         Recipe("cyberbullying", 128, 6, qat_epochs=1, paper=86.6),
         Recipe("imdb", 256, 3, qat_epochs=1, paper=84.0),
