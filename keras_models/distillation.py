@@ -1,10 +1,12 @@
-"""Soft targets from the TF-IDF + linear SVM teacher, for fine-tuning by distillation.
+"""Soft targets from the TF-IDF teacher, for fine-tuning by distillation.
 
-The teacher is the simple baseline the transformer must beat (`keras_models.tfidf`), with C chosen on the
-carved validation split. Its targets for the train split are out-of-fold: each fold's scores come from an
-SVM that never saw that fold's labels, so they carry what the teacher generalises, not what it memorised.
-A temperature fitted on those out-of-fold scores (least log-loss) turns them into probabilities. Nothing
-here reads the carved test split.
+Classification: the teacher is the simple baseline the transformer must beat (`keras_models.tfidf`), a
+linear SVM with C chosen on the carved validation split. Its targets for the train split are out-of-fold:
+each fold's scores come from an SVM that never saw that fold's labels, so they carry what the teacher
+generalises, not what it memorised. A temperature fitted on those out-of-fold scores (least log-loss) turns
+them into probabilities.
+Regression (STS-B): the teacher maps the word and character TF-IDF cosines of the two texts to the label
+scale with least squares, out-of-fold as well. Nothing here reads the carved test split.
 
 Targets are cached in `<checkpoint>/teacher.npz` (not shipped), keyed by the train split's fingerprint.
 """
@@ -43,27 +45,36 @@ def split_fingerprint(split) -> str:
 
 
 def teacher_targets(task, cache_dir: Path | None = None, folds: int = FOLDS, seed: int = 0, log=print):
-    """Out-of-fold teacher probabilities for `task.splits["train"]`: `(probabilities, record)`.
+    """Out-of-fold teacher targets for `task.splits["train"]`: `(targets, record)`.
 
-    `record` says how they were made (C, temperature, the teacher's validation score and its out-of-fold
-    accuracy on train). Classification tasks only.
+    Classification: one row of class probabilities per example; regression: one predicted label each.
+    `record` says how they were made (the teacher, its validation score, its out-of-fold score on train).
     """
+    train = task.splits["train"]
+    fingerprint = split_fingerprint(train)
+    cache = Path(cache_dir) / CACHE_NAME if cache_dir else None
+    if cache is not None and cache.is_file():
+        stored = np.load(cache)
+        if str(stored["fingerprint"]) == fingerprint and "targets" in stored:
+            return stored["targets"], json.loads(str(stored["record"]))
+        log(f"[teacher] {cache} was made for other training data or by an older version: recomputing")
+    make = _regression_teacher if task.spec.regression else _classification_teacher
+    targets, record = make(task, folds, seed, log)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez(tmp, targets=targets, fingerprint=fingerprint, record=json.dumps(record))
+        tmp.replace(cache)
+    return targets, record
+
+
+def _classification_teacher(task, folds: int, seed: int, log):
     from sklearn.model_selection import StratifiedKFold
 
     from keras_models.metrics import score
     from keras_models.tfidf import choose_c, class_scores, features, linear_svm, vectorizers
 
-    if task.spec.regression:
-        raise ValueError(f"{task.spec.name} is a regression task: the TF-IDF teacher only distils classes")
     train, validation = task.splits["train"], task.splits["validation"]
-    fingerprint = split_fingerprint(train)
-    cache = Path(cache_dir) / CACHE_NAME if cache_dir else None
-    if cache is not None and cache.is_file():
-        stored = np.load(cache)
-        if str(stored["fingerprint"]) == fingerprint:
-            return stored["probabilities"], json.loads(str(stored["record"]))
-        log(f"[teacher] {cache} was made for other training data: recomputing")
-
     metric = task.spec.metric
     union = vectorizers()
     x_train = features(union, train, fit=True)
@@ -82,23 +93,53 @@ def teacher_targets(task, cache_dir: Path | None = None, folds: int = FOLDS, see
     record = {"model": "TF-IDF word 1-2 + char 2-5 grams, linear SVM", "c": c, "temperature": temperature,
               "folds": folds, f"validation_{metric}": value,
               "out_of_fold_accuracy": score("accuracy", train.labels, scores.argmax(axis=1))}
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp.npz")
-        np.savez(tmp, probabilities=probabilities, fingerprint=fingerprint, record=json.dumps(record))
-        tmp.replace(cache)
     log(f"[teacher] C={c}, temperature {temperature:.3g}, validation {metric} {value:.4f}, "
         f"out-of-fold accuracy {record['out_of_fold_accuracy']:.4f}")
     return probabilities, record
 
 
+def pair_cosines(union, split) -> np.ndarray:
+    """One column per vectorizer of `union`: the cosine of a pair's two texts' TF-IDF vectors."""
+    from keras_models.tfidf import row_cosine
+
+    return np.stack([row_cosine(vectorizer.transform(split.texts), vectorizer.transform(split.pairs))
+                     for _, vectorizer in union.transformer_list], axis=1)
+
+
+def _regression_teacher(task, folds: int, seed: int, log):
+    from sklearn.linear_model import LinearRegression
+    from sklearn.model_selection import KFold
+
+    from keras_models.metrics import score
+    from keras_models.tfidf import vectorizers
+
+    train, validation = task.splits["train"], task.splits["validation"]
+    if train.pairs is None:
+        raise ValueError(f"{task.spec.name}: the regression teacher scores text pairs, and this task has none")
+    union = vectorizers().fit(train.texts + train.pairs)  # no labels: the vocabulary and its idf only
+    x_train, x_val = pair_cosines(union, train), pair_cosines(union, validation)
+    predictions = np.zeros(len(train), np.float64)
+    for fold, (rest, held) in enumerate(KFold(folds, shuffle=True, random_state=seed).split(x_train)):
+        log(f"[teacher] out-of-fold predictions {fold + 1}/{folds}")
+        predictions[held] = LinearRegression().fit(x_train[rest], train.labels[rest]).predict(x_train[held])
+    metric = task.spec.metric
+    value = score(metric, validation.labels, LinearRegression().fit(x_train, train.labels).predict(x_val))
+    record = {"model": "least squares on the word 1-2 and char 2-5 gram TF-IDF cosines of the pair",
+              "folds": folds, f"validation_{metric}": value,
+              f"out_of_fold_{metric}": score(metric, train.labels, predictions)}
+    log(f"[teacher] validation {metric} {value:.4f}, out-of-fold {metric} {record[f'out_of_fold_{metric}']:.4f}")
+    return predictions.astype(np.float32), record
+
+
 def mixed_targets(labels: np.ndarray, teacher: np.ndarray, weight: float) -> np.ndarray:
-    """`(1 - weight)` of the one-hot labels plus `weight` of the teacher's probabilities.
+    """`(1 - weight)` of the labels (one-hot for classes) plus `weight` of the teacher's targets.
 
     Cross-entropy is linear in its target, so training on these is the weighted sum of the label loss and
-    the distillation loss.
+    the distillation loss; so is squared error, up to a constant that does not depend on the model.
     """
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"the teacher's weight must lie in [0, 1], got {weight}")
+    if teacher.ndim == 1:
+        return ((1.0 - weight) * labels + weight * teacher).astype(np.float32)
     one_hot = np.eye(teacher.shape[1], dtype=np.float32)[labels]
     return ((1.0 - weight) * one_hot + weight * teacher).astype(np.float32)

@@ -1,4 +1,4 @@
-"""Distillation from the TF-IDF teacher: out-of-fold soft targets, their temperature, the mixed loss target."""
+"""Distillation from the TF-IDF teacher: out-of-fold soft targets (classes) or predictions (regression), the mixed loss target."""
 
 import json
 
@@ -73,18 +73,54 @@ def test_teacher_cannot_memorise_labels_it_scores():
     assert record["out_of_fold_accuracy"] < 0.45
 
 
-def test_a_regression_task_has_no_teacher():
-    task = _task(np.zeros(30, np.int64), name="stsb")
-    with pytest.raises(ValueError, match="regression task"):
+def _similarity_task(size: int, seed: int = 0) -> TaskData:
+    """Pairs whose label (0-5) is the share of the first text's words the second one keeps."""
+    rng = np.random.default_rng(seed)
+    vocabulary = [f"w{i}" for i in range(200)]
+
+    def split(n):
+        texts, pairs, labels = [], [], []
+        for _ in range(n):
+            words = list(rng.choice(vocabulary, 8, replace=False))
+            kept = int(rng.integers(0, 9))
+            others = [w for w in vocabulary if w not in words]
+            pair = words[:kept] + list(rng.choice(others, 8 - kept, replace=False))
+            texts.append(" ".join(words))
+            pairs.append(" ".join(pair))
+            labels.append(5.0 * kept / 8)
+        return Split(texts, np.asarray(labels, np.float32), pairs)
+
+    return TaskData(get_task("stsb"), [], {"train": split(size), "validation": split(size // 5)}, "made")
+
+
+def test_a_regression_teacher_predicts_the_label_out_of_fold(tmp_path):
+    task = _similarity_task(400)
+    targets, record = distillation.teacher_targets(task, cache_dir=tmp_path, log=lambda _: None)
+    assert targets.shape == (400,) and targets.dtype == np.float32
+    assert record["validation_spearman"] > 0.9 and record["out_of_fold_spearman"] > 0.9
+    assert record["folds"] == distillation.FOLDS
+    labels = task.splits["train"].labels
+    assert np.abs(targets - labels).mean() < 0.6
+    np.testing.assert_allclose(distillation.mixed_targets(labels, targets, 0.25), 0.75 * labels + 0.25 * targets,
+                               rtol=1e-6)
+    again, _ = distillation.teacher_targets(task, cache_dir=tmp_path, log=lambda _: None)
+    np.testing.assert_array_equal(again, targets)
+
+
+def test_a_regression_teacher_needs_pairs():
+    task = _similarity_task(50)
+    task.splits["train"].pairs = None
+    with pytest.raises(ValueError, match="has none"):
         distillation.teacher_targets(task, log=lambda _: None)
 
 
-def test_training_with_a_teacher_records_it_and_refuses_another_weight(tmp_path, capsys):
+@pytest.mark.parametrize("task", ["snips", "stsb"])
+def test_training_with_a_teacher_records_it_and_refuses_another_weight(tmp_path, capsys, task):
     from tests.conftest import _require_data
 
     _require_data()
     out = tmp_path / "run"
-    args = ["--task", "snips", "--preset", "tiny", "--limit", "200", "--epochs", "1", "--qat-epochs", "0", "--out", str(out)]
+    args = ["--task", task, "--preset", "tiny", "--limit", "200", "--epochs", "1", "--qat-epochs", "0", "--out", str(out)]
     assert train.main(args + ["--distill", "0.5"]) == 0
     info = CheckpointInfo.load(out)
     assert info.distillation["weight"] == 0.5 and info.distillation["teacher"]["folds"] == distillation.FOLDS
