@@ -36,8 +36,8 @@ def _stage(model, name, data, args, epochs, learning_rate, info, weights_path, l
     With `score_start`, the model as it starts (epoch 0) is scored and kept too, so that the stage never
     ends worse than it began. With `warmup` (a fraction of the stage's steps), the learning rate rises
     linearly over those steps, then decays linearly to zero at the last epoch; else it is constant.
-    With `targets` (one row of class probabilities per training example), the model learns those instead
-    of the labels (distillation); class weights still follow the labels. Returns the number of epochs
+    With `targets` (per training example, class probabilities or a regression target), the model learns
+    those instead of the labels (distillation); class weights still follow the labels. Returns the number of epochs
     trained in this call.
     """
     from keras_models._keras import keras, tf
@@ -235,8 +235,8 @@ def parse_args(argv=None):
     parser.add_argument("--attention-dropout", type=float, default=0.0,
                         help="dropout on the attention probabilities in float training (QAT trains without)")
     parser.add_argument("--distill", type=float, default=0.0, metavar="WEIGHT",
-                        help="learn this share of the loss from the TF-IDF + linear SVM teacher's out-of-fold "
-                             "probabilities (0: labels only; classification tasks)")
+                        help="learn this share of the loss from the TF-IDF teacher's out-of-fold targets "
+                             "(class probabilities, or STS-B scores; 0: labels only)")
     parser.add_argument("--class-weights", action="store_true", help="weight the loss so that classes count as balanced")
     parser.add_argument("--qat-lr", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=32)
