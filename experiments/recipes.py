@@ -27,7 +27,8 @@ class Recipe:
 RECIPES = {
     r.task: r
     for r in [
-        Recipe("snips", 64, 8, paper=97.9),
+        # The teacher: best validation 98.8 (9,750-step encoder) vs 98.5 without it (9,000-step encoder).
+        Recipe("snips", 64, 8, distill=0.5, paper=97.9),
         Recipe("emotion", 64, 10, paper=89.9),
         # Teacher weight chosen on validation (9,750-step encoder, best epoch): 0 90.1, 0.5 91.2, 0.8 90.4.
         Recipe("nlu", 64, 10, distill=0.5, paper=94.1),
