@@ -324,7 +324,7 @@ def convert(args) -> int:
                    tokenizer_tables, fused)
 
     _print_summary(args.out, summary, model_bytes, (arena_host, arena), evaluation, fits, trained,
-                   time.time() - started, tokenizer_tables.total_bytes)
+                   time.time() - started, tokenizer_tables.total_bytes, spec.regression)
     return 0
 
 
@@ -424,7 +424,7 @@ def _write_outputs(out, model_bytes, ops, settings, label_names, golden, model_i
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _print_summary(out, summary, model_bytes, arena, evaluation, fits, trained, seconds, tokenizer_bytes):
+def _print_summary(out, summary, model_bytes, arena, evaluation, fits, trained, seconds, tokenizer_bytes, regression):
     e = evaluation
     print()
     print(f"ops ({len(summary.ops)}): " + ", ".join(f"{op}x{summary.op_counts[op]}" for op in summary.ops))
@@ -433,8 +433,11 @@ def _print_summary(out, summary, model_bytes, arena, evaluation, fits, trained, 
     note = "" if trained else "   (untrained model: scores are meaningless)"
     print(f"{e['metric']} on {e['examples']} {e['split'].split(' ')[0]} examples: float {e['float_keras']:.4f}  "
           f"QAT {e['qat_keras']:.4f}  int8 TFLM {e['int8_tflm']:.4f}{note}")
-    print(f"int8 vs QAT Keras: argmax agreement {e['int8_vs_qat_argmax_agreement']:.2%}, "
-          f"max |logit diff| {e['int8_vs_qat_max_abs_logit_diff']:.4f}")
+    if regression:  # one output: an argmax agreement says nothing
+        print(f"int8 vs QAT Keras: max |output diff| {e['int8_vs_qat_max_abs_logit_diff']:.4f}")
+    else:
+        print(f"int8 vs QAT Keras: argmax agreement {e['int8_vs_qat_argmax_agreement']:.2%}, "
+              f"max |logit diff| {e['int8_vs_qat_max_abs_logit_diff']:.4f}")
     for f in fits:
         print("  " + f.describe())
     print(f"wrote {out}/ in {seconds:.0f} s")

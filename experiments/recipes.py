@@ -41,7 +41,8 @@ RECIPES = {
         Recipe("sst2", 64, 4, qat_epochs=1, paper=81.0),
         Recipe("cola", 64, 10, paper=10.7, paper_metric="mcc"),
         Recipe("mrpc", 128, 10, paper=68.0, paper_metric="f1_weighted"),
-        Recipe("stsb", 128, 10, paper=49.3, paper_metric="spearman"),
+        # The teacher (least squares on the pair's TF-IDF cosines): best validation 59.0 vs 51.3 without it.
+        Recipe("stsb", 128, 10, distill=0.5, paper=49.3, paper_metric="spearman"),
         Recipe("rte", 256, 10, paper=49.3),
         Recipe("wnli", 128, 5),
     ]
