@@ -138,7 +138,8 @@ def write_table(rows: list[dict]) -> None:
         "The paper reports on each dataset's own test split (GLUE: validation), which this project does not have:",
         "its column compares our carved test split with the paper's test split. `init`: the encoder fine-tuning",
         "started from (`random`, or the `pretrained` one; `teacher w`: w of the loss distilled from the TF-IDF",
-        "model's out-of-fold probabilities on train, see keras_models/distillation.py). Instructions are executed",
+        "model's out-of-fold probabilities on train, for STS-B its predicted scores; keras_models/distillation.py).",
+        "Instructions are executed "
         "Cortex-M4 instructions per inference under QEMU `-icount`, not cycles (kernel set: "
         + (", ".join(sorted({str(_board_value(r, "kernels")) for r in rows if _board_value(r, "kernels")})) or "–")
         + "; `fast`: firmware/src/kernels/, see firmware/README.md).",
