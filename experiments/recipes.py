@@ -42,8 +42,9 @@ RECIPES = {
         Recipe("imdb", 256, 3, qat_epochs=1, distill=0.5, paper=84.0),
         Recipe("sst2", 64, 4, qat_epochs=1, paper=81.0),
         Recipe("cola", 64, 10, paper=10.7, paper_metric="mcc"),
-        # The teacher: best validation 67.1 vs 65.9 without it (the 9,000-step encoder; with the teacher, 9,750).
-        Recipe("mrpc", 128, 10, distill=0.5, paper=68.0, paper_metric="f1_weighted"),
+        # The teacher: best validation 67.1 vs 65.9 without it (the 9,000-step encoder; with the teacher, 9,750);
+        # then the peak learning rate at 2e-3: 68.4.
+        Recipe("mrpc", 128, 10, lr=2e-3, distill=0.5, paper=68.0, paper_metric="f1_weighted"),
         # The teacher (least squares on the pair's TF-IDF cosines): best validation 59.0 vs 51.3 without it, 57.3 at 0.8
         # (the 9,000-step encoder; with the teacher, 9,750).
         Recipe("stsb", 128, 10, distill=0.5, paper=49.3, paper_metric="spearman"),
