@@ -98,20 +98,12 @@ def _classification_teacher(task, folds: int, seed: int, log):
     return probabilities, record
 
 
-def pair_cosines(union, split) -> np.ndarray:
-    """One column per vectorizer of `union`: the cosine of a pair's two texts' TF-IDF vectors."""
-    from keras_models.tfidf import row_cosine
-
-    return np.stack([row_cosine(vectorizer.transform(split.texts), vectorizer.transform(split.pairs))
-                     for _, vectorizer in union.transformer_list], axis=1)
-
-
 def _regression_teacher(task, folds: int, seed: int, log):
     from sklearn.linear_model import LinearRegression
     from sklearn.model_selection import KFold
 
     from keras_models.metrics import score
-    from keras_models.tfidf import vectorizers
+    from keras_models.tfidf import pair_cosines, vectorizers
 
     train, validation = task.splits["train"], task.splits["validation"]
     if train.pairs is None:

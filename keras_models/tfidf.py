@@ -27,6 +27,12 @@ def row_cosine(a, b) -> np.ndarray:
     return np.asarray(a.multiply(b).sum(axis=1)).ravel()
 
 
+def pair_cosines(union, split) -> np.ndarray:
+    """One column per vectorizer of a fitted `union`: the cosine of each pair's two texts."""
+    return np.stack([row_cosine(vectorizer.transform(split.texts), vectorizer.transform(split.pairs))
+                     for _, vectorizer in union.transformer_list], axis=1)
+
+
 def features(union, split, fit: bool = False):
     """The sparse feature matrix of a split (`data.Split`); `fit` fits the vectorizers on it first."""
     from scipy.sparse import csr_matrix, hstack

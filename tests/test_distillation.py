@@ -93,7 +93,7 @@ def _similarity_task(size: int, seed: int = 0) -> TaskData:
     return TaskData(get_task("stsb"), [], {"train": split(size), "validation": split(size // 5)}, "made")
 
 
-def test_a_regression_teacher_predicts_the_label_out_of_fold(tmp_path):
+def test_a_regression_teacher_predicts_the_label_out_of_fold(tmp_path, monkeypatch):
     task = _similarity_task(400)
     targets, record = distillation.teacher_targets(task, cache_dir=tmp_path, log=lambda _: None)
     assert targets.shape == (400,) and targets.dtype == np.float32
@@ -103,6 +103,7 @@ def test_a_regression_teacher_predicts_the_label_out_of_fold(tmp_path):
     assert np.abs(targets - labels).mean() < 0.6
     np.testing.assert_allclose(distillation.mixed_targets(labels, targets, 0.25), 0.75 * labels + 0.25 * targets,
                                rtol=1e-6)
+    monkeypatch.setattr(distillation, "_regression_teacher", lambda *a: pytest.fail("the cached targets were not reused"))
     again, _ = distillation.teacher_targets(task, cache_dir=tmp_path, log=lambda _: None)
     np.testing.assert_array_equal(again, targets)
 
