@@ -43,6 +43,7 @@ class ModelArtifacts:
     name = property(lambda self: self.info["name"])
     task = property(lambda self: self.info["task"])
     seq_len = property(lambda self: int(self.info["seq_len"]))
+    keep_head = property(lambda self: self.info.get("keep_head"))  # how a text too long for L is cut (tokenizer.encode)
     vocab = property(lambda self: int(self.info["vocab_size"]))
     labels = property(lambda self: [str(x) for x in self.info["label_names"]])
     metric = property(lambda self: self.info["metric"])

@@ -216,7 +216,8 @@ def examples(dataset_choice, opts, model):
     dataset, limit = dataset_choice
     try:
         tok = model.tokenizer_path if model.tokenizer_path.exists() else None
-        return load_examples(dataset, opts.split, model.seq_len, limit=limit, tokenizer_path=tok)
+        return load_examples(dataset, opts.split, model.seq_len, limit=limit, tokenizer_path=tok,
+                             keep_head=model.keep_head)
     except (FileNotFoundError, ValueError, KeyError) as e:
         pytest.fail(f"cannot load {dataset}/{opts.split}: {e}", pytrace=False)
 

@@ -38,12 +38,13 @@ class Examples:
 
 
 def load_examples(dataset: str, split: str, seq_len: int, limit: int | None = None,
-                  tokenizer_path: str | pathlib.Path | None = None) -> Examples:
+                  tokenizer_path: str | pathlib.Path | None = None, keep_head: int | None = None) -> Examples:
     """The first `limit` examples of `split` of `dataset` (a task name, a local folder, or a hub name).
 
     `split` is one of the task's splits: `validation` (the seeded 10 % carved from train, as in training),
     `train`, or an official one (`official_validation` for emotion; hub splits as `official_<name>`;
-    `test` is accepted for `official_test`).
+    `test` is accepted for `official_test`). `keep_head`: how the model cuts a text too long for it
+    (`keras_models.tokenizer.encode`; its model_info.json says).
     """
     from keras_models import data as kdata
     from keras_models import tokenizer as ktok
@@ -60,7 +61,7 @@ def load_examples(dataset: str, split: str, seq_len: int, limit: int | None = No
     if limit is not None and limit < total:
         s = s.take(np.arange(limit))
     tok = ktok.load_tokenizer(tokenizer_path) if tokenizer_path else ktok.load_tokenizer()
-    ids, seg = ktok.encode(tok, s.texts, seq_len, pairs=s.pairs)
+    ids, seg = ktok.encode(tok, s.texts, seq_len, pairs=s.pairs, keep_head=keep_head)
     source = repo_relative(task.source) if os.path.isdir(str(task.source)) else str(task.source)  # or hub:<name>
     return Examples(
         task=task.spec.name, split=key, source=source, metric=task.spec.metric,
@@ -70,12 +71,13 @@ def load_examples(dataset: str, split: str, seq_len: int, limit: int | None = No
     )
 
 
-def encode_texts(texts, seq_len: int, pairs=None, tokenizer_path=None) -> tuple[np.ndarray, np.ndarray]:
+def encode_texts(texts, seq_len: int, pairs=None, tokenizer_path=None, keep_head=None) -> tuple[np.ndarray, np.ndarray]:
     """Tokenize texts (or pairs) with the project's tokenizer."""
     from keras_models import tokenizer as ktok
 
     tok = ktok.load_tokenizer(tokenizer_path) if tokenizer_path else ktok.load_tokenizer()
-    return ktok.encode(tok, list(texts), seq_len, pairs=list(pairs) if pairs is not None else None)
+    return ktok.encode(tok, list(texts), seq_len, pairs=list(pairs) if pairs is not None else None,
+                       keep_head=keep_head)
 
 
 def golden_examples(golden: dict) -> Examples:

@@ -79,7 +79,8 @@ def main(argv=None) -> int:
         if a.golden:
             ex = data.golden_examples(model.golden)
         else:
-            ex = data.load_examples(a.dataset or model.task, a.split, model.seq_len, a.limit, model.tokenizer_path)
+            ex = data.load_examples(a.dataset or model.task, a.split, model.seq_len, a.limit, model.tokenizer_path,
+                                    model.keep_head)
     except (FileNotFoundError, KeyError, ValueError) as e:
         print(f"mlperf_dataset: {e}", file=sys.stderr)
         return 2

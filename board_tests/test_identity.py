@@ -74,6 +74,7 @@ def test_host_tokenizer_reproduces_golden_token_ids(model):
         pytest.skip("golden.json has no real texts")
     from board_tests.data import encode_texts
 
-    ids, seg = encode_texts([v["text"] for v in vectors], model.seq_len, tokenizer_path=model.tokenizer_path)
+    ids, seg = encode_texts([v["text"] for v in vectors], model.seq_len, tokenizer_path=model.tokenizer_path,
+                            keep_head=model.keep_head)
     assert ids.tolist() == [v["token_ids"] for v in vectors]
     assert seg.tolist() == [v["segment_ids"] for v in vectors]

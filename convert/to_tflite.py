@@ -207,7 +207,7 @@ def convert(args) -> int:
         if limit and limit < len(data):
             rows = np.random.default_rng(seed).choice(len(data), limit, replace=False) if seed is not None else np.arange(limit)
             data = data.take(np.sort(rows))
-        ids, segments = encode(tokenizer, data.texts, seq_len, data.pairs)
+        ids, segments = encode(tokenizer, data.texts, seq_len, data.pairs, info.keep_head)
         return data, ids, segments
 
     _, cal_ids, cal_segments = encoded("train", args.calibration_samples, seed=0)
@@ -287,6 +287,7 @@ def convert(args) -> int:
         "hash": model_hash(model_bytes),
         "model_bytes": len(model_bytes),
         "seq_len": seq_len,
+        "keep_head": info.keep_head,
         "vocab_size": info.config.vocab_size,
         "num_outputs": info.num_outputs,
         "output_scale": output.scale,

@@ -44,7 +44,8 @@ def reproduce(task: str, init: Path | None, board: str | None) -> dict:
              "--weight-decay", str(recipe.weight_decay), "--warmup", str(recipe.warmup),
              "--attention-dropout", str(recipe.attention_dropout), "--distill", str(recipe.distill),
              "--out", str(checkpoint)]
-    _run(train + (["--class-weights"] if recipe.class_weights else []) + (["--init", str(init)] if init else []))
+    _run(train + (["--class-weights"] if recipe.class_weights else []) + (["--init", str(init)] if init else [])
+         + (["--keep-head", str(recipe.keep_head)] if recipe.keep_head is not None else []))
 
     model_dir = converted_model(task, eval_split=SPLIT)
     info = json.loads((model_dir / "model_info.json").read_text())

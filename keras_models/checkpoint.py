@@ -36,6 +36,7 @@ class CheckpointInfo:
     init_steps: int | None = None  # how many steps that encoder had been pretrained for
     splits: str | None = None  # the carve of the data it trained on (`data.SPLIT_PROTOCOL`); None: the 90/10 one
     distillation: dict | None = None  # the teacher's weight in the loss and how the teacher was made; None: labels only
+    keep_head: int | None = None  # a text cut to fit keeps this many first ids, then its last (`tokenizer.encode`)
 
     def check_scored_on(self, split: str) -> None:
         """Refuses to score a model on a carved test split that its own training data contained."""
@@ -70,6 +71,7 @@ class CheckpointInfo:
             "init_steps": self.init_steps,
             "splits": self.splits,
             "distillation": self.distillation,
+            "keep_head": self.keep_head,
             "scores": self.scores,
             "history": self.history,
         }
@@ -98,6 +100,7 @@ class CheckpointInfo:
                 init_steps=record.get("init_steps"),
                 splits=record.get("splits"),
                 distillation=record.get("distillation"),
+                keep_head=record.get("keep_head"),
             )
         except (ValueError, KeyError, TypeError) as error:
             raise CheckpointError(f"corrupt checkpoint {path}: {error}") from error

@@ -1,7 +1,9 @@
 """EmbBERT's BPE tokenizer (Hugging Face `tokenizers`) and the encoding of single texts and pairs.
 
 Ids 0-4 are [PAD] [UNK] [CLS] [MASK] [SEP]. A text becomes `[CLS] a`, a pair `[CLS] a [SEP] b`, padded on
-the right to L. Segment ids: 0 for [PAD], 1 before the first [SEP], 2 from it on (the firmware derives them
+the right to L. A text too long for L keeps its first ids, or with `keep_head` its first `keep_head` ids and
+then its last ones (head + tail: a review's verdict often sits at its end; Sun et al., 2019); a pair is cut
+longest first. Segment ids: 0 for [PAD], 1 before the first [SEP], 2 from it on (the firmware derives them
 from the ids with the same rule).
 """
 
@@ -50,9 +52,12 @@ def segment_ids_for(token_ids: np.ndarray) -> np.ndarray:
     return np.where(token_ids == PAD_ID, 0, np.where(after_sep, 2, 1)).astype(np.int32)
 
 
-def _pack(first: list[int], second: list[int] | None, seq_len: int) -> list[int]:
+def _pack(first: list[int], second: list[int] | None, seq_len: int, keep_head: int | None = None) -> list[int]:
     if second is None:
-        return [CLS_ID] + first[: seq_len - 1]
+        budget = seq_len - 1
+        if keep_head is None or keep_head >= budget or len(first) <= budget:
+            return [CLS_ID] + first[:budget]
+        return [CLS_ID] + first[:keep_head] + first[len(first) - (budget - keep_head):]
     budget = seq_len - 2
     first, second = list(first), list(second)
     while len(first) + len(second) > budget:  # longest-first truncation
@@ -65,10 +70,17 @@ def encode(
     texts: Sequence[str],
     seq_len: int,
     pairs: Sequence[str] | None = None,
+    keep_head: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Encodes texts (or text pairs) into `(token_ids, segment_ids)`, both int32 of shape (n, seq_len)."""
+    """Encodes texts (or text pairs) into `(token_ids, segment_ids)`, both int32 of shape (n, seq_len).
+
+    `keep_head`: how many of a single text's first ids to keep when it is cut; the rest of L comes from its
+    end (None: from its start only). Pairs ignore it.
+    """
     if seq_len < 3:
         raise ValueError(f"seq_len must be at least 3, got {seq_len}")
+    if keep_head is not None and keep_head < 0:
+        raise ValueError(f"keep_head must be at least 0, got {keep_head}")
     first = [e.ids for e in tokenizer.encode_batch(list(texts), add_special_tokens=False)]
     second = (
         [e.ids for e in tokenizer.encode_batch(list(pairs), add_special_tokens=False)]
@@ -77,6 +89,6 @@ def encode(
     )
     token_ids = np.full((len(first), seq_len), PAD_ID, dtype=np.int32)
     for row, (a, b) in enumerate(zip(first, second)):
-        packed = _pack(a, b, seq_len)
+        packed = _pack(a, b, seq_len, keep_head)
         token_ids[row, : len(packed)] = packed
     return token_ids, segment_ids_for(token_ids)

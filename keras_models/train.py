@@ -162,7 +162,7 @@ def train(args) -> CheckpointInfo:
 
     def tensors(split):
         split = task.splits[split]
-        ids, segments = encode(tokenizer, split.texts, seq_len, split.pairs)
+        ids, segments = encode(tokenizer, split.texts, seq_len, split.pairs, args.keep_head)
         return (ids, segments), split.labels
 
     data = (tensors("train"), tensors("validation"))
@@ -184,8 +184,11 @@ def train(args) -> CheckpointInfo:
     distillation = {"weight": args.distill} if args.distill else None
     if info.history and (info.distillation or {}).get("weight", 0.0) != args.distill:
         raise CheckpointError(f"{args.out} holds a run with another --distill; choose another --out")
+    if info.history and info.keep_head != args.keep_head:
+        raise CheckpointError(f"{args.out} holds a run with another --keep-head ({info.keep_head}); choose another --out")
     info.init = init
     info.splits = SPLIT_PROTOCOL
+    info.keep_head = args.keep_head
     info.save()
     targets = None
     if args.distill:
@@ -237,6 +240,8 @@ def parse_args(argv=None):
     parser.add_argument("--distill", type=float, default=0.0, metavar="WEIGHT",
                         help="learn this share of the loss from the TF-IDF teacher's out-of-fold targets "
                              "(class probabilities, or STS-B scores; 0: labels only)")
+    parser.add_argument("--keep-head", type=int, metavar="N",
+                        help="a text longer than L keeps its first N ids and then its last ones (default: its first ones)")
     parser.add_argument("--class-weights", action="store_true", help="weight the loss so that classes count as balanced")
     parser.add_argument("--qat-lr", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=32)

@@ -79,3 +79,25 @@ def test_unknown_task_is_refused():
 
     with pytest.raises(ValueError, match="no recipe for 'qqp'"):
         get_recipe("qqp")
+
+
+def test_training_follows_the_recipe_down_to_how_long_texts_are_cut(monkeypatch):
+    import pytest
+
+    commands = []
+
+    class Trained(Exception):
+        pass
+
+    def run(command):
+        commands.append(command)
+        raise Trained
+
+    monkeypatch.setattr(reproduce, "_run", run)
+    for task in ("imdb", "snips"):
+        with pytest.raises(Trained):
+            reproduce.reproduce(task, None, None)
+    imdb, snips = commands
+    assert imdb[imdb.index("--keep-head") + 1] == str(get_recipe("imdb").keep_head) == "64"
+    assert imdb[imdb.index("--distill") + 1] == "0.5" and imdb[imdb.index("--seq-len") + 1] == "256"
+    assert "--keep-head" not in snips

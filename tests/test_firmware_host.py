@@ -103,17 +103,17 @@ int main() {
 }
 
 
-@pytest.fixture(scope="module")
-def firmware_core(tmp_path_factory):
+SETTINGS = {"name": "host-test", "hash": "0badf00d", "model_bytes": 1234, "seq_len": L, "vocab_size": V,
+            "num_outputs": C, "output_scale": 0.1, "output_zero_point": 0, "host_arena_bytes": 1, "arena_bytes": 1}
+
+
+def build_core(folder, settings):
     """The core linked with the stand-ins: a program that reads the host's bytes on stdin, replies on stdout."""
     if shutil.which("g++") is None:
         pytest.skip("g++ not found")
-    folder = tmp_path_factory.mktemp("firmware-host")
     for name, text in STUBS.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text.replace("@LOGITS@", ", ".join(map(str, LOGITS))))
-    settings = {"name": "host-test", "hash": "0badf00d", "model_bytes": 1234, "seq_len": L, "vocab_size": V,
-                "num_outputs": C, "output_scale": 0.1, "output_zero_point": 0, "host_arena_bytes": 1, "arena_bytes": 1}
     (folder / "model_settings.h").write_text(model_settings(settings, ["a", "b", "c"], "test"))
     write_tokenizer_source(folder, TOKENIZER_PATH)
     tokenizer = [SRC / f"{name}.cc" for name in ("text_command", "text_tokenizer", "text_normalizer", "bpe_merge",
@@ -125,6 +125,11 @@ def firmware_core(tmp_path_factory):
                             *map(str, sources), "-o", str(exe)], capture_output=True, text=True)
     assert build.returncode == 0, build.stderr[-3000:]
     return exe
+
+
+@pytest.fixture(scope="module")
+def firmware_core(tmp_path_factory):
+    return build_core(tmp_path_factory.mktemp("firmware-host"), SETTINGS)
 
 
 def talk(exe, commands: list[str], env: dict | None = None) -> tuple[list[list[str]], int]:
@@ -209,12 +214,19 @@ def test_settings_header_is_the_converters(firmware_core):
     assert json.dumps("host-test") in text and f"kSeqLen = {L};" in text
 
 
+def test_settings_header_says_how_long_texts_are_cut():
+    assert "constexpr int kKeepHead = -1;" in model_settings(SETTINGS, ["a"], "test")
+    assert "constexpr int kKeepHead = -1;" in model_settings({**SETTINGS, "keep_head": None}, ["a"], "test")
+    assert "constexpr int kKeepHead = 0;" in model_settings({**SETTINGS, "keep_head": 0}, ["a"], "test")
+    assert "constexpr int kKeepHead = 32;" in model_settings({**SETTINGS, "keep_head": 32}, ["a"], "test")
+
+
 # --- text commands (the tokenizer's own checks against Hugging Face are tests/test_firmware_tokenizer.py) ----
 
-def _host_ids(texts, pairs=None):
+def _host_ids(texts, pairs=None, keep_head=None):
     from keras_models.tokenizer import encode, load_tokenizer
 
-    ids, _ = encode(load_tokenizer(), texts, L, pairs)
+    ids, _ = encode(load_tokenizer(), texts, L, pairs, keep_head)
     return [[int(t) for t in row[: max((i + 1 for i, t in enumerate(row) if t), default=1)]] for row in ids]
 
 
@@ -245,6 +257,19 @@ def test_tokenize_keeps_the_input_and_text_may_be_longer_than_the_line_buffer(fi
     load, tok, infer = _talk_utf8(firmware_core, ["load 2 00020005", text_command("tokenize", long_text), "infer 1 0"])
     assert parse_text_reply(tok, infer=False).tokens == _host_ids([long_text])[0]
     assert parse_infer(infer, 1).crc_input == parse_load(load)[1] == input_crc([2, 5], L)
+
+
+def test_text_commands_keep_head_and_tail_with_keep_head(tmp_path):
+    from board_tests.text_commands import parse_text_reply, text_command
+
+    exe = build_core(tmp_path, {**SETTINGS, "keep_head": 5})
+    text = " ".join(f"{word} {i}," for i, word in enumerate(["alpha", "beta", "gamma", "delta"] * 40))
+    first, second = "A man is sleeping.", text  # the second text alone is longer than L
+    tok, pair = _talk_utf8(exe, [text_command("tokenize", text), text_command("tokenize", first, second)])
+    want = _host_ids([text], keep_head=5)[0]
+    assert want != _host_ids([text])[0] and len(want) == L
+    assert parse_text_reply(tok, infer=False).tokens == want
+    assert parse_text_reply(pair, infer=False).tokens == _host_ids([first], [second])[0]  # pairs ignore it
 
 
 @pytest.mark.parametrize("command,message", [

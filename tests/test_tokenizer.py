@@ -40,6 +40,24 @@ def test_long_inputs_are_truncated_to_the_sequence_length(tokenizer):
     assert segments[0].tolist() == [1] * 13 + [2] * 3
 
 
+def test_keep_head_keeps_the_first_ids_then_the_last_ones_of_a_text_too_long(tokenizer):
+    text = " ".join(f"w{i}" for i in range(40))
+    words = tokenizer.encode(text, add_special_tokens=False).ids
+    assert len(words) > 15
+    ids, segments = encode(tokenizer, [text, "short one"], 16, keep_head=4)
+    assert ids[0].tolist() == [2] + words[:4] + words[-11:]
+    assert segments[0].tolist() == [1] * 16
+    assert ids[1].tolist() == encode(tokenizer, ["short one"], 16)[0][0].tolist(), "a text that fits is not cut"
+    assert encode(tokenizer, [text], 16, keep_head=0)[0][0].tolist() == [2] + words[-15:]
+    head_only = encode(tokenizer, [text], 16)[0][0].tolist()
+    assert head_only == [2] + words[:15]
+    assert encode(tokenizer, [text], 16, keep_head=15)[0][0].tolist() == head_only
+    pair = encode(tokenizer, [text], 16, pairs=["two three"], keep_head=4)[0]
+    assert pair.tolist() == encode(tokenizer, [text], 16, pairs=["two three"])[0].tolist(), "pairs ignore it"
+    with pytest.raises(ValueError, match="keep_head must be at least 0"):
+        encode(tokenizer, [text], 16, keep_head=-1)
+
+
 def test_segment_rule():
     assert segment_ids_for(np.array([2, 9, 4, 9, 4, 9, 0, 0])).tolist() == [1, 1, 2, 2, 2, 2, 0, 0]
 

@@ -45,6 +45,19 @@ def test_a_different_run_in_the_same_folder_is_refused(tiny_checkpoint, capsys):
     assert "holds a different run" in capsys.readouterr().err
 
 
+def test_keep_head_is_recorded_and_a_run_cut_another_way_is_refused(tmp_path, capsys):
+    from tests.conftest import _require_data
+
+    _require_data()
+    out = tmp_path / "run"
+    args = ARGS + ["--epochs", "1", "--qat-epochs", "0", "--out", str(out)]
+    assert train.main(args + ["--keep-head", "8"]) == 0
+    assert CheckpointInfo.load(out).keep_head == 8
+    capsys.readouterr()
+    assert train.main(args) == 2
+    assert "holds a run with another --keep-head (8)" in capsys.readouterr().err
+
+
 def test_class_weights_make_every_class_count_as_if_balanced():
     labels = np.array([0] * 6 + [1] * 3 + [2] * 1)
     weights = train.class_weights(labels)

@@ -3,6 +3,7 @@
 
     python firmware/scripts/check_tokenizer.py                       # every split of every task, L=64
     python firmware/scripts/check_tokenizer.py --task snips --task rte --split validation --seq-len 128
+    python firmware/scripts/check_tokenizer.py --task imdb --keep-head 32    # head + tail truncation
 
 Every text (or pair) goes through both; the packed ids (`[CLS] a [SEP] b`, truncated to L) must be
 identical. Texts holding a code point the firmware does not support must be rejected by it, naming that
@@ -39,14 +40,16 @@ def build_host_tokenizer(folder: Path, tokenizer_path: Path, compiler: str = "g+
     return binary, tables
 
 
-def run_host_tokenizer(binary: Path, seq_len: int, texts: list[str], pairs: list[str] | None) -> list[str]:
-    """The harness's output line for each text (or pair)."""
+def run_host_tokenizer(binary: Path, seq_len: int, texts: list[str], pairs: list[str] | None,
+                       keep_head: int | None = None) -> list[str]:
+    """The harness's output line for each text (or pair); `keep_head` as in `keras_models.tokenizer.encode`."""
     chunks = []
     for i, text in enumerate(texts):
         a = text.encode("utf-8")
         b = pairs[i].encode("utf-8") if pairs is not None else b""
         chunks.append(f"{seq_len} {int(pairs is not None)} {len(a)} {len(b)}\n".encode() + a + b)
-    out = subprocess.run([str(binary)], input=b"".join(chunks), check=True, capture_output=True).stdout
+    command = [str(binary)] + ([] if keep_head is None else [str(keep_head)])
+    out = subprocess.run(command, input=b"".join(chunks), check=True, capture_output=True).stdout
     lines = out.decode().splitlines()
     if len(lines) != len(texts):
         raise RuntimeError(f"host tokenizer answered {len(lines)} lines for {len(texts)} texts")
@@ -104,6 +107,8 @@ def main(argv=None) -> int:
     parser.add_argument("--split", action="append", help="split (repeatable; default: all)")
     parser.add_argument("--seq-len", type=int, default=64)
     parser.add_argument("--limit", type=int, default=None, help="first N examples of each split")
+    parser.add_argument("--keep-head", type=int, default=None,
+                        help="a single text too long for L keeps its first N ids, then its last ones")
     parser.add_argument("--tokenizer", type=Path, default=TOKENIZER_PATH)
     args = parser.parse_args(argv)
 
@@ -112,7 +117,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         binary, tables = build_host_tokenizer(Path(tmp), args.tokenizer)
         supported = set(tables.codepoints)
-        print(f"host build of the firmware tokenizer; tables {tables.total_bytes:,} bytes; L={args.seq_len}")
+        head = "" if args.keep_head is None else f"; keep_head={args.keep_head}"
+        print(f"host build of the firmware tokenizer; tables {tables.total_bytes:,} bytes; L={args.seq_len}{head}")
         for name in args.task or list(TASKS):
             task = load_task(name)
             for split_name, split in task.splits.items():
@@ -120,8 +126,8 @@ def main(argv=None) -> int:
                     continue
                 if args.limit is not None and args.limit < len(split):
                     split = split.take(range(args.limit))
-                host_ids, _ = encode(tokenizer, split.texts, args.seq_len, split.pairs)
-                lines = run_host_tokenizer(binary, args.seq_len, split.texts, split.pairs)
+                host_ids, _ = encode(tokenizer, split.texts, args.seq_len, split.pairs, args.keep_head)
+                lines = run_host_tokenizer(binary, args.seq_len, split.texts, split.pairs, args.keep_head)
                 r = compare(lines, host_ids, split.texts, split.pairs, supported)
                 ok = r["matched"] == r["supported"] and r["rejected"] == r["unsupported"]
                 failed |= not ok

@@ -59,7 +59,8 @@ void end_segment() {
 
 void begin_segment(int segment) {
   g_segment = segment;
-  text_tokenizer_begin(&g_tokenizer, g_ids[segment], pack_budget(g_mode == Mode::kPair, kSeqLen));
+  const bool pair = g_mode == Mode::kPair;
+  text_tokenizer_begin(&g_tokenizer, g_ids[segment], pack_budget(pair, kSeqLen), pair ? -1 : kKeepHead);
 }
 
 void print_tokenize_error() {

@@ -13,16 +13,44 @@ void fail(TextTokenizer* t, TokenizeError e, uint32_t offset, uint32_t cp = 0) {
   t->error_code_point = cp;
 }
 
+bool keeps_tail(const TextTokenizer* t) { return t->keep_head >= 0; }
+
 void emit(TextTokenizer* t, uint16_t id) {
-  if (t->count < t->max_tokens) t->out[t->count++] = id;
-  else t->full = true;
+  if (t->count < t->max_tokens) {
+    t->out[t->count++] = id;
+    return;
+  }
+  t->full = true;
+  if (!keeps_tail(t)) return;
+  t->out[t->ring_next] = id;
+  if (++t->ring_next == t->max_tokens) t->ring_next = t->keep_head;
 }
 
-// Merges the current word and emits its ids (nothing once the output is full: those ids are dropped).
+void reverse(uint16_t* a, int n) {
+  for (int i = 0, j = n - 1; i < j; ++i, --j) {
+    const uint16_t x = a[i];
+    a[i] = a[j];
+    a[j] = x;
+  }
+}
+
+// Puts the tail ring in order: its oldest id is at ring_next (rotation by three reversals, in place).
+void unwind_ring(TextTokenizer* t) {
+  uint16_t* ring = t->out + t->keep_head;
+  const int n = t->max_tokens - t->keep_head;
+  const int k = t->ring_next - t->keep_head;
+  if (k == 0) return;
+  reverse(ring, k);
+  reverse(ring + k, n - k);
+  reverse(ring, n);
+}
+
+// Merges the current word and emits its ids (head only: nothing once the output is full, those ids are
+// dropped).
 void end_word(TextTokenizer* t) {
   const int n = t->word_len;
   t->word_len = 0;
-  if (n == 0 || t->count >= t->max_tokens) {
+  if (n == 0 || (t->count >= t->max_tokens && !keeps_tail(t))) {
     if (n > 0) t->full = true;
     return;
   }
@@ -47,8 +75,8 @@ void add_character(TextTokenizer* t, uint16_t c, uint32_t offset) {
       break;
     default:
       if (t->word_len == kMaxWordChars) {
-        // Only an error while its ids could still be needed.
-        if (t->count < t->max_tokens) fail(t, TokenizeError::kWordTooLong, offset);
+        // Only an error while its ids could still be needed (always when the tail is kept).
+        if (t->count < t->max_tokens || keeps_tail(t)) fail(t, TokenizeError::kWordTooLong, offset);
         t->full = true;
         return;
       }
@@ -84,9 +112,11 @@ int match_special(const char* s, int len) {
 
 }  // namespace
 
-void text_tokenizer_begin(TextTokenizer* t, uint16_t* out, int max_tokens) {
+void text_tokenizer_begin(TextTokenizer* t, uint16_t* out, int max_tokens, int keep_head) {
   t->out = out;
   t->max_tokens = max_tokens;
+  t->keep_head = keep_head >= 0 && keep_head < max_tokens ? keep_head : -1;
+  t->ring_next = t->keep_head;
   t->count = 0;
   t->full = false;
   t->error = TokenizeError::kNone;
@@ -133,4 +163,5 @@ void text_tokenizer_end(TextTokenizer* t) {
     fail(t, TokenizeError::kInvalidUtf8, t->offset);
   }
   end_word(t);
+  if (keeps_tail(t)) unwind_ring(t);
 }
