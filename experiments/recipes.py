@@ -20,6 +20,7 @@ class Recipe:
     class_weights: bool = False
     keep_head: int | None = None  # a text cut to fit L keeps this many first ids, then its last; None: its first
     distill: float = 0.0  # share of the loss learnt from the TF-IDF teacher's out-of-fold targets
+    noisy_copies: int = 0  # perturbed copies of every train text the teacher labels for the student to learn too
     paper: float | None = None  # the paper's int8 EmbBERT-Q result, in percent
     paper_metric: str = "accuracy"
 

@@ -45,7 +45,8 @@ def reproduce(task: str, init: Path | None, board: str | None) -> dict:
              "--attention-dropout", str(recipe.attention_dropout), "--distill", str(recipe.distill),
              "--out", str(checkpoint)]
     _run(train + (["--class-weights"] if recipe.class_weights else []) + (["--init", str(init)] if init else [])
-         + (["--keep-head", str(recipe.keep_head)] if recipe.keep_head is not None else []))
+         + (["--keep-head", str(recipe.keep_head)] if recipe.keep_head is not None else [])
+         + (["--noisy-copies", str(recipe.noisy_copies)] if recipe.noisy_copies else []))
 
     model_dir = converted_model(task, eval_split=SPLIT)
     info = json.loads((model_dir / "model_info.json").read_text())
@@ -57,6 +58,7 @@ def reproduce(task: str, init: Path | None, board: str | None) -> dict:
            "training_seconds": round(sum(h.get("seconds", 0) for h in record.get("history", []))),
            "init": _init_name(record),
            "distill": (record.get("distillation") or {}).get("weight", 0.0),
+           "noisy_copies": (record.get("distillation") or {}).get("copies", 0),
            "paper": recipe.paper, "paper_metric": recipe.paper_metric, "board": None}
 
     longer = CHECKPOINTS_DIR / f"{task}-L{PAPER_SEQ_LEN}"
@@ -139,7 +141,8 @@ def write_table(rows: list[dict]) -> None:
         "The paper reports on each dataset's own test split (GLUE: validation), which this project does not have:",
         "its column compares our carved test split with the paper's test split. `init`: the encoder fine-tuning",
         "started from (`random`, or the `pretrained` one; `teacher w`: w of the loss distilled from the TF-IDF",
-        "model's out-of-fold probabilities on train, for STS-B its predicted scores; keras_models/distillation.py).",
+        "model's out-of-fold probabilities on train, for STS-B its predicted scores; keras_models/distillation.py;",
+        "`+ n noisy copies`: the teacher also labels n perturbed copies of every train text, keras_models/augmentation.py).",
         "Instructions are executed "
         "Cortex-M4 instructions per inference under QEMU `-icount`, not cycles (kernel set: "
         + (", ".join(sorted({str(_board_value(r, "kernels")) for r in rows if _board_value(r, "kernels")})) or "–")
@@ -161,7 +164,8 @@ def write_table(rows: list[dict]) -> None:
         cycles, ram = _board_value(row, "cycles_median"), _board_value(row, "peak_ram")
         lines.append(" | ".join([
             f"| {row['task']}", row["metric"], split, str(row["seq_len"]),
-            (row.get("init") or "random") + (f", teacher {row['distill']:g}" if row.get("distill") else ""),
+            (row.get("init") or "random") + (f", teacher {row['distill']:g}" if row.get("distill") else "")
+            + (f" + {row['noisy_copies']} noisy copies" if row.get("noisy_copies") else ""),
             _percent(baseline), *(_percent(row[k]) for k in ("float_keras", "qat_keras", "int8_tflm")),
             _percent(board), "–" if row["paper"] is None else str(row["paper"]), _gap(ours, row["paper"]),
             _gap(ours, None if baseline is None else 100 * baseline),

@@ -5,6 +5,7 @@
     <folder>/qat.h5    best quantization-aware model, in the deployed (folded) form
     <folder>/state/            resumable training state (optimizer included); not shipped
     <folder>/teacher.npz       the TF-IDF teacher's soft targets when distilling (`distillation`); not shipped
+    <folder>/transfer.npz      its targets for the noisy copies of the train texts (`distillation["copies"]`); not shipped
 """
 
 from __future__ import annotations

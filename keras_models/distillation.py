@@ -8,7 +8,12 @@ them into probabilities.
 Regression (STS-B): the teacher maps the word and character TF-IDF cosines of the two texts to the label
 scale with least squares, out-of-fold as well. Nothing here reads the carved test split.
 
-Targets are cached in `<checkpoint>/teacher.npz` (not shipped), keyed by the train split's fingerprint.
+Transfer targets: the teacher fitted on the whole train split labels noisy copies of its texts
+(`keras_models.augmentation`), more examples for the student; their texts were never labelled, so nothing
+there is memorised.
+
+Targets are cached in `<checkpoint>/teacher.npz` and `<checkpoint>/transfer.npz` (not shipped), keyed by
+the train split's fingerprint (and, for the copies, their number and seed).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from scipy.special import softmax as row_softmax
 FOLDS = 5
 TEMPERATURES = np.geomspace(0.05, 5.0, 41)
 CACHE_NAME = "teacher.npz"
+TRANSFER_CACHE_NAME = "transfer.npz"
 
 
 def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -66,6 +72,40 @@ def teacher_targets(task, cache_dir: Path | None = None, folds: int = FOLDS, see
         np.savez(tmp, targets=targets, fingerprint=fingerprint, record=json.dumps(record))
         tmp.replace(cache)
     return targets, record
+
+
+def transfer_targets(task, record: dict, copies: int, seed: int = 0, cache_dir: Path | None = None, log=print):
+    """Noisy copies of the train texts and the teacher's class probabilities for them: `(texts, targets)`.
+
+    The teacher is fitted on the whole train split with the C and temperature of `record` (from
+    `teacher_targets`). Single-text classification tasks only.
+    """
+    from keras_models.augmentation import augment_texts
+    from keras_models.data import Split
+    from keras_models.tfidf import class_scores, features, linear_svm, vectorizers
+
+    train = task.splits["train"]
+    if task.spec.regression or train.pairs is not None:
+        raise ValueError(f"{task.spec.name}: noisy copies are made for single-text classification tasks only")
+    texts = augment_texts(train.texts, copies, seed)
+    key = f"{split_fingerprint(train)}-{copies}-{seed}"
+    cache = Path(cache_dir) / TRANSFER_CACHE_NAME if cache_dir else None
+    if cache is not None and cache.is_file():
+        stored = np.load(cache)
+        if str(stored["key"]) == key and len(stored["targets"]) == len(texts):
+            return texts, stored["targets"]
+        log(f"[teacher] {cache} was made for other copies or other training data: recomputing")
+    log(f"[teacher] labelling {len(texts):,} noisy copies of the train texts")
+    union = vectorizers()
+    model = linear_svm(features(union, train, fit=True), train.labels, record["c"], task.spec.metric)
+    copied = Split(texts, np.zeros(len(texts), np.int64))
+    scores = class_scores(model, features(union, copied), task.num_outputs)
+    targets = softmax(scores, record["temperature"]).astype(np.float32)
+    if cache is not None:
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez(tmp, targets=targets, key=key)
+        tmp.replace(cache)
+    return texts, targets
 
 
 def _classification_teacher(task, folds: int, seed: int, log):

@@ -181,9 +181,14 @@ def train(args) -> CheckpointInfo:
     if info.history and info.splits != SPLIT_PROTOCOL:
         carve = info.splits or "the earlier 90/10 one"
         raise CheckpointError(f"{args.out} was trained on another carve of the data ({carve}); choose another --out")
-    distillation = {"weight": args.distill} if args.distill else None
+    if args.noisy_copies and not args.distill:
+        raise ValueError("--noisy-copies needs --distill: the copies learn the teacher's targets")
+    distillation = {"weight": args.distill, **({"copies": args.noisy_copies} if args.noisy_copies else {})} \
+        if args.distill else None
     if info.history and (info.distillation or {}).get("weight", 0.0) != args.distill:
         raise CheckpointError(f"{args.out} holds a run with another --distill; choose another --out")
+    if info.history and (info.distillation or {}).get("copies", 0) != args.noisy_copies:
+        raise CheckpointError(f"{args.out} holds a run with another --noisy-copies; choose another --out")
     if info.history and info.keep_head != args.keep_head:
         raise CheckpointError(f"{args.out} holds a run with another --keep-head ({info.keep_head}); choose another --out")
     info.init = init
@@ -198,6 +203,16 @@ def train(args) -> CheckpointInfo:
         targets = mixed_targets(task.splits["train"].labels, teacher, args.distill)
         info.distillation = {**distillation, "teacher": record}
         info.save()
+        if args.noisy_copies:
+            from keras_models.distillation import transfer_targets
+
+            texts, copied = transfer_targets(task, record, args.noisy_copies, args.seed, cache_dir=args.out, log=log)
+            (ids, segments), labels = data[0]
+            copied_ids, copied_segments = encode(tokenizer, texts, seq_len, None, args.keep_head)
+            data = (((np.concatenate([ids, copied_ids]), np.concatenate([segments, copied_segments])),
+                     np.concatenate([labels, copied.argmax(axis=1)])), data[1])
+            targets = np.concatenate([targets, copied])
+            log(f"{task.spec.name}: {len(texts):,} noisy copies labelled by the teacher join the train examples")
 
     model = build_classifier(config, task.num_outputs, attention_dropout=args.attention_dropout)
     log(f"EmbBERT {args.preset}: {count_parameters(model):,} parameters")
@@ -240,6 +255,9 @@ def parse_args(argv=None):
     parser.add_argument("--distill", type=float, default=0.0, metavar="WEIGHT",
                         help="learn this share of the loss from the TF-IDF teacher's out-of-fold targets "
                              "(class probabilities, or STS-B scores; 0: labels only)")
+    parser.add_argument("--noisy-copies", type=int, default=0, metavar="N",
+                        help="with --distill, also learn the teacher's targets on N noisy copies of every train text "
+                             "(keras_models/augmentation.py)")
     parser.add_argument("--keep-head", type=int, metavar="N",
                         help="a text longer than L keeps its first N ids and then its last ones (default: its first ones)")
     parser.add_argument("--class-weights", action="store_true", help="weight the loss so that classes count as balanced")
