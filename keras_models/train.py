@@ -183,8 +183,9 @@ def train(args) -> CheckpointInfo:
         raise CheckpointError(f"{args.out} was trained on another carve of the data ({carve}); choose another --out")
     if args.noisy_copies and not args.distill:
         raise ValueError("--noisy-copies needs --distill: the copies learn the teacher's targets")
-    distillation = {"weight": args.distill, **({"copies": args.noisy_copies} if args.noisy_copies else {})} \
-        if args.distill else None
+    distillation = None
+    if args.distill:
+        distillation = {"weight": args.distill, **({"copies": args.noisy_copies} if args.noisy_copies else {})}
     if info.history and (info.distillation or {}).get("weight", 0.0) != args.distill:
         raise CheckpointError(f"{args.out} holds a run with another --distill; choose another --out")
     if info.history and (info.distillation or {}).get("copies", 0) != args.noisy_copies:
