@@ -75,37 +75,45 @@ def teacher_targets(task, cache_dir: Path | None = None, folds: int = FOLDS, see
 
 
 def transfer_targets(task, record: dict, copies: int, seed: int = 0, cache_dir: Path | None = None, log=print):
-    """Noisy copies of the train texts and the teacher's class probabilities for them: `(texts, targets)`.
+    """Noisy copies of the train examples and the teacher's class probabilities for them: `(copied, targets)`.
 
-    The teacher is fitted on the whole train split with the C and temperature of `record` (from
-    `teacher_targets`). Single-text classification tasks only.
+    `copied` is a `data.Split` whose labels are the teacher's classes. The two texts of a pair are perturbed
+    independently. The teacher is fitted on the whole train split with the C and temperature of `record`
+    (from `teacher_targets`). Classification tasks only.
     """
     from keras_models.augmentation import augment_texts
     from keras_models.data import Split
     from keras_models.tfidf import class_scores, features, linear_svm, vectorizers
 
     train = task.splits["train"]
-    if task.spec.regression or train.pairs is not None:
-        raise ValueError(f"{task.spec.name}: noisy copies are made for single-text classification tasks only")
+    if task.spec.regression:
+        raise ValueError(f"{task.spec.name}: noisy copies are made for classification tasks only")
     texts = augment_texts(train.texts, copies, seed)
+    pairs = augment_texts(train.pairs, copies, seed + 1) if train.pairs is not None else None
+    unlabelled = Split(texts, np.zeros(len(texts), np.int64), pairs)
     key = f"{split_fingerprint(train)}-{copies}-{seed}"
     cache = Path(cache_dir) / TRANSFER_CACHE_NAME if cache_dir else None
     if cache is not None and cache.is_file():
         stored = np.load(cache)
         if str(stored["key"]) == key:
-            return texts, stored["targets"]
+            return _labelled(unlabelled, stored["targets"]), stored["targets"]
         log(f"[teacher] {cache} was made for other copies or other training data: recomputing")
-    log(f"[teacher] labelling {len(texts):,} noisy copies of the train texts")
+    log(f"[teacher] labelling {len(texts):,} noisy copies of the train examples")
     union = vectorizers()
     model = linear_svm(features(union, train, fit=True), train.labels, record["c"], task.spec.metric)
-    copied = Split(texts, np.zeros(len(texts), np.int64))
-    scores = class_scores(model, features(union, copied), task.num_outputs)
+    scores = class_scores(model, features(union, unlabelled), task.num_outputs)
     targets = softmax(scores, record["temperature"]).astype(np.float32)
     if cache is not None:
         tmp = cache.with_suffix(".tmp.npz")
         np.savez(tmp, targets=targets, key=key)
         tmp.replace(cache)
-    return texts, targets
+    return _labelled(unlabelled, targets), targets
+
+
+def _labelled(split, targets: np.ndarray):
+    from keras_models.data import Split
+
+    return Split(split.texts, targets.argmax(axis=1), split.pairs)
 
 
 def _classification_teacher(task, folds: int, seed: int, log):

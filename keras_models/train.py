@@ -207,13 +207,14 @@ def train(args) -> CheckpointInfo:
         if args.noisy_copies:
             from keras_models.distillation import transfer_targets
 
-            texts, copied = transfer_targets(task, record, args.noisy_copies, args.seed, cache_dir=args.out, log=log)
+            copied, copied_targets = transfer_targets(task, record, args.noisy_copies, args.seed, cache_dir=args.out,
+                                                      log=log)
             (ids, segments), labels = data[0]
-            copied_ids, copied_segments = encode(tokenizer, texts, seq_len, None, args.keep_head)
+            copied_ids, copied_segments = encode(tokenizer, copied.texts, seq_len, copied.pairs, args.keep_head)
             data = (((np.concatenate([ids, copied_ids]), np.concatenate([segments, copied_segments])),
-                     np.concatenate([labels, copied.argmax(axis=1)])), data[1])
-            targets = np.concatenate([targets, copied])
-            log(f"{task.spec.name}: {len(texts):,} noisy copies labelled by the teacher join the train examples")
+                     np.concatenate([labels, copied.labels])), data[1])
+            targets = np.concatenate([targets, copied_targets])
+            log(f"{task.spec.name}: {len(copied):,} noisy copies labelled by the teacher join the train examples")
 
     model = build_classifier(config, task.num_outputs, attention_dropout=args.attention_dropout)
     log(f"EmbBERT {args.preset}: {count_parameters(model):,} parameters")
