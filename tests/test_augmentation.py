@@ -94,7 +94,9 @@ def test_both_texts_of_a_pair_are_copied_and_perturbed_independently():
     seconds = [set(t.split()) for t in copied.pairs]
     sources = train_split.texts + train_split.texts
     source_pairs = train_split.pairs + train_split.pairs
-    # Each copy comes from its own example; the two sides do not lose the same words.
+    # Each copy keeps most words of its own example's texts; the two sides are not perturbed alike.
+    assert np.mean([len(f & set(a.split())) / len(f) for f, a in zip(firsts, sources)]) > 0.8
+    assert np.mean([len(s & set(b.split())) / len(s) for s, b in zip(seconds, source_pairs)]) > 0.8
     changed_first = [set(a.split()) != f for f, a in zip(firsts, sources)]
     changed_second = [set(b.split()) != s for s, b in zip(seconds, source_pairs)]
     assert sum(changed_first) > 300 and sum(changed_second) > 300 and changed_first != changed_second
