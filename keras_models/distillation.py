@@ -18,6 +18,7 @@ the train split's fingerprint (and, for the copies, their number and seed).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -96,7 +97,8 @@ def transfer_targets(task, record: dict, copies: int, seed: int = 0, cache_dir: 
     if cache is not None and cache.is_file():
         stored = np.load(cache)
         if str(stored["key"]) == key:
-            return _labelled(unlabelled, stored["targets"]), stored["targets"]
+            targets = stored["targets"]
+            return dataclasses.replace(unlabelled, labels=targets.argmax(axis=1)), targets
         log(f"[teacher] {cache} was made for other copies or other training data: recomputing")
     log(f"[teacher] labelling {len(texts):,} noisy copies of the train examples")
     union = vectorizers()
@@ -107,13 +109,7 @@ def transfer_targets(task, record: dict, copies: int, seed: int = 0, cache_dir: 
         tmp = cache.with_suffix(".tmp.npz")
         np.savez(tmp, targets=targets, key=key)
         tmp.replace(cache)
-    return _labelled(unlabelled, targets), targets
-
-
-def _labelled(split, targets: np.ndarray):
-    from keras_models.data import Split
-
-    return Split(split.texts, targets.argmax(axis=1), split.pairs)
+    return dataclasses.replace(unlabelled, labels=targets.argmax(axis=1)), targets
 
 
 def _classification_teacher(task, folds: int, seed: int, log):
