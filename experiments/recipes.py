@@ -30,7 +30,10 @@ RECIPES = {
     r.task: r
     for r in [
         # The teacher: best validation 98.8 vs 98.5 without it (the 9,000-step encoder; with the teacher, 9,750).
-        Recipe("snips", 64, 8, distill=0.5, paper=97.9),
+        # Then 4 noisy copies of every text labelled by the teacher, NLU's learning rate and attention dropout
+        # (24,500-step encoder): 98.2, 98.6, 98.85, 98.7 float, 98.85 calibrated (one QAT epoch: 98.6, so the calibrated
+        # model ships), against 98.8 for 8 epochs without them on the 9,750-step encoder.
+        Recipe("snips", 64, 4, qat_epochs=1, lr=2e-3, attention_dropout=0.2, distill=0.5, noisy_copies=4, paper=97.9),
         Recipe("emotion", 64, 10, paper=89.9),
         # Teacher weight chosen on validation (9,750-step encoder, best epoch): 0 90.1, 0.5 91.2, 0.8 90.4;
         # then the peak learning rate at 0.5: 5e-4 90.0, 1e-3 91.2, 2e-3 91.8 (3e-3 91.4, batch 16 91.4, 20 epochs
