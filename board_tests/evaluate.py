@@ -18,6 +18,7 @@ from board_tests import metrics
 from board_tests.client import BoardClient, input_crc
 from board_tests.data import Examples
 from board_tests.journal import Journal
+from keras_models.metrics import bootstrap_interval
 
 
 def evaluate(client: BoardClient, examples: Examples, host_run: Callable[[np.ndarray, np.ndarray], Sequence[int]] | None,
@@ -64,13 +65,20 @@ def summarize(records: list[dict], examples: Examples, output_quant: tuple[float
     out: dict = {"task": examples.task, "split": examples.split, "source": examples.source,
                  "n": len(records), "split_total": examples.total, "metric": examples.metric}
 
+    def predictions(outputs):
+        if examples.regression:
+            return [float(metrics.dequantize(o, *output_quant)[0]) for o in outputs]
+        return [int(np.argmax(o)) for o in outputs]
+
     def scores(outputs):
         if examples.regression:
-            return metrics.regression_scores(labels, [float(metrics.dequantize(o, *output_quant)[0]) for o in outputs])
-        predictions = [int(np.argmax(o)) for o in outputs]
-        return metrics.classification_scores(labels, predictions, examples.label_names, examples.metric)
+            return metrics.regression_scores(labels, predictions(outputs))
+        return metrics.classification_scores(labels, predictions(outputs), examples.label_names, examples.metric)
 
     out["device"] = scores(device)
+    primary = out["device"]["primary"]
+    if len(records) > 1:
+        primary["interval_95"] = list(bootstrap_interval(primary["name"], labels, predictions(device)))
     hosts = [r["host"] for r in records if r.get("host") is not None]
     if len(hosts) == len(records) and records:
         out["host"] = scores(hosts)

@@ -24,6 +24,23 @@ def score(metric: str, labels, predictions) -> float:
     raise ValueError(f"unknown metric {metric!r}")
 
 
+def bootstrap_interval(metric: str, labels, predictions, level: float = 0.95, resamples: int = 1000,
+                       seed: int = 0) -> tuple[float, float]:
+    """The percentile bootstrap interval of `score(metric, ...)`: the examples drawn with replacement, seeded.
+
+    How far a score on this many examples moves with the draw of the examples alone: two models whose
+    scores differ by less than the interval's half-width are not told apart by this split.
+    """
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    rows = np.random.default_rng(seed).integers(0, len(labels), size=(resamples, len(labels)))
+    if metric == "accuracy":
+        values = (labels == predictions)[rows].mean(axis=1)
+    else:
+        values = np.array([score(metric, labels[r], predictions[r]) for r in rows])
+    tail = (1 - level) / 2
+    return float(np.nanquantile(values, tail)), float(np.nanquantile(values, 1 - tail))
+
+
 def predictions_from_logits(logits, regression: bool) -> np.ndarray:
     logits = np.asarray(logits)
     return logits[:, 0] if regression else logits.argmax(axis=-1)

@@ -56,6 +56,19 @@ def test_regression_scores_spearman():
     assert s["spearman"] == pytest.approx(0.8) and s["primary"]["name"] == "spearman"
 
 
+def test_bootstrap_interval_is_seeded_and_as_wide_as_sampling_noise():
+    from keras_models.metrics import bootstrap_interval
+
+    labels = np.arange(1000) % 2
+    half_right = np.where(np.arange(1000) < 500, 1 - labels, labels)
+    low, high = bootstrap_interval("accuracy", labels, half_right)
+    assert low < 0.5 < high and high - low == pytest.approx(2 * 1.96 * 0.5 / np.sqrt(1000), abs=0.008)
+    assert bootstrap_interval("accuracy", labels, half_right) == (low, high)
+    assert bootstrap_interval("accuracy", labels, labels) == (1.0, 1.0)
+    mcc_low, mcc_high = bootstrap_interval("mcc", labels, half_right, resamples=200)
+    assert mcc_low < 0.0 < mcc_high
+
+
 def test_agreement():
     a = metrics.agreement([[1, 2, 3], [5, 0, 0], [0, 9, 1]], [[1, 2, 3], [4, 0, 1], [0, 7, 8]])
     assert (a["bit_exact"], a["max_abs_diff"], a["argmax_agree"]) == (1, 7, 2)
@@ -122,6 +135,10 @@ def test_report_files_and_summary(tmp_path):
     lines = summary_lines(_report())
     assert any("QEMU instruction counts" in l for l in lines)
     assert any(l.startswith("snips/validation: accuracy 0.6667 on 3 of 10") for l in lines)
+    report = _report()
+    report["accuracy"]["device"]["primary"]["interval_95"] = [0.25, 1.0]
+    assert any(l.startswith("snips/validation: accuracy 0.6667 (95% interval 0.2500–1.0000) on 3 of 10")
+               for l in summary_lines(report))
 
 
 # -- converter outputs ---------------------------------------------------------------------------------
@@ -191,6 +208,8 @@ def test_evaluate_survives_a_cut_link_and_journals_each_example_once(fake, tmp_p
     assert client.stats["reconnects"] == 1
     s = summarize(records, ex, clock_hz=64e6)
     assert s["agreement"]["bit_exact"] == 6 and s["n"] == 6
+    low, high = s["device"]["primary"]["interval_95"]
+    assert low <= s["device"]["primary"]["value"] <= high
     assert s["device"]["confusion"] and s["example_latency"]["runs"] == 6
 
 
@@ -235,6 +254,8 @@ def test_regression_task_is_scored_with_spearman_on_dequantized_output(tmp_path)
     assert s["device"]["primary"]["name"] == "spearman"
     assert s["device"]["spearman"] == pytest.approx(metrics.regression_scores(ex.labels, pred)["spearman"])
     assert s["agreement"]["bit_exact"] == 8 and "confusion" not in s["device"]
+    low, high = s["device"]["primary"]["interval_95"]
+    assert -1.0 <= low <= s["device"]["spearman"] <= high <= 1.0
 
 
 @pytest.mark.skipif(not (data_dir() / "glue" / "mrpc").is_dir(), reason=f"MRPC not found under {data_dir()}")

@@ -23,7 +23,7 @@ def test_results_table_names_the_gap_to_the_paper_and_to_the_baseline(tmp_path, 
                  "test_accuracy": 0.7}}))
     row = {"task": "snips", "metric": "accuracy", "split": "test", "seq_len": 64, "float_keras": 0.979,
            "qat_keras": 0.982, "int8_tflm": 0.981, "paper": 97.9, "paper_metric": "accuracy", "init": "pretrained",
-           "board": {"value": 0.983, "cycles_median": 78910200, "peak_ram": 96384}}
+           "board": {"value": 0.983, "interval_95": [0.975, 0.99], "cycles_median": 78910200, "peak_ram": 96384}}
     no_board = {**row, "task": "emotion", "paper": 89.9, "int8_tflm": 0.848, "board": None, "init": None, "distill": 0.5}
     no_paper = {**row, "task": "wnli", "paper": None, "board": None}
     mrpc = {**no_board, "distill": 0.0, "task": "mrpc", "metric": "f1", "paper": 68.0, "split": "validation",
@@ -31,12 +31,15 @@ def test_results_table_names_the_gap_to_the_paper_and_to_the_baseline(tmp_path, 
             "int8_tflm_binary_f1": 0.803}
     reproduce.write_table([row, no_board, no_paper, mrpc])
     lines = (tmp_path / "results.md").read_text().splitlines()
-    assert ("| snips | accuracy | test | 64 | pretrained | 98.9 | 97.9 | 98.2 | 98.1 | 98.3 | 97.9 | +0.4 | -0.6 "
-            "| 78.9 M | 94.1 KB |") in lines
-    assert "| emotion | accuracy | test | 64 | random, teacher 0.5 | – | 97.9 | 98.2 | 84.8 | – | 89.9 | -5.1 | – | – | – |" in lines
-    assert "| wnli | accuracy | test | 64 | pretrained | – | 97.9 | 98.2 | 98.1 | – | – | – | – | – | – |" in lines
+    assert ("| snips | accuracy | test | 64 | pretrained | 98.9 | 97.9 | 98.2 | 98.1 | 98.3 | 97.5–99.0 | 97.9 | +0.4 "
+            "| -0.6 | 78.9 M | 94.1 KB |") in lines
+    assert ("| emotion | accuracy | test | 64 | random, teacher 0.5 | – | 97.9 | 98.2 | 84.8 | – | – | 89.9 | -5.1 | – "
+            "| – | – |") in lines
+    assert "| wnli | accuracy | test | 64 | pretrained | – | 97.9 | 98.2 | 98.1 | – | – | – | – | – | – | – |" in lines
     # A row scored on validation is not set beside the baseline's test score.
-    assert "| mrpc | f1 | validation | 64 | random | – | 97.9 | 98.2 | 84.8 | – | 68.0 | +16.8 | – | – | – |" in lines
+    assert ("| mrpc | f1 | validation | 64 | random | – | 97.9 | 98.2 | 84.8 | – | – | 68.0 | +16.8 | – | – "
+            "| – |") in lines
+    assert "- TF-IDF's test score lies inside the 95% interval (a gap this split cannot resolve): snips (-0.6)." in lines
     assert "- Match or beat the paper: snips (+0.4), mrpc (+16.8)." in lines
     assert "- Short of the paper: emotion (-5.1)." in lines
     assert "- mrpc: the paper reports f1_weighted; we report f1, so that row is not like for like." in lines
@@ -101,3 +104,24 @@ def test_training_follows_the_recipe_down_to_how_long_texts_are_cut(monkeypatch)
     assert imdb[imdb.index("--keep-head") + 1] == str(get_recipe("imdb").keep_head) == "64"
     assert imdb[imdb.index("--distill") + 1] == "0.5" and imdb[imdb.index("--seq-len") + 1] == "256"
     assert "--keep-head" not in snips
+
+
+def test_table_rewrite_takes_the_score_and_its_interval_from_the_board_report(tmp_path, monkeypatch):
+    from experiments import baseline
+
+    monkeypatch.setattr(baseline, "RESULTS_PATH", tmp_path / "no-baselines.json")
+    monkeypatch.setattr(reproduce, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(reproduce, "CHECKPOINTS_DIR", tmp_path)
+    monkeypatch.setattr(reproduce, "REPO_ROOT", tmp_path)
+    (tmp_path / "report.json").write_text(json.dumps({
+        "accuracy": {"n": 400, "device": {"primary": {"name": "accuracy", "value": 0.9, "interval_95": [0.87, 0.93]}},
+                     "agreement": {"bit_exact": 400, "argmax_agree_rate": 1.0}},
+        "latency": {"cycles_median": 24e6}, "memory": {"peak_ram": 64 * 1024}}))
+    row = {"task": "snips", "metric": "accuracy", "split": "test", "seq_len": 64, "float_keras": 0.9, "qat_keras": 0.9,
+           "int8_tflm": 0.9, "paper": 97.9, "board": {"port": "qemu", "report": "report.json", "value": 0.5}}
+    (tmp_path / "results.json").write_text(json.dumps([row]))
+    assert reproduce.main(["--table"]) == 0
+    board = json.loads((tmp_path / "results.json").read_text())[0]["board"]
+    assert board["value"] == 0.9 and board["interval_95"] == [0.87, 0.93] and board["examples"] == 400
+    assert "| snips | accuracy | test | 64 | random | – | 90.0 | 90.0 | 90.0 | 90.0 | 87.0–93.0 | 97.9 | -7.9 | – | 24.0 M | 64.0 KB |" in (
+        tmp_path / "results.md").read_text().splitlines()
