@@ -162,11 +162,12 @@ def write_table(rows: list[dict]) -> None:
         ours = board if board is not None else row["int8_tflm"]
         split = row.get("split", "validation").split(" ")[0]
         baseline = _baseline_value(row["task"]) if split == "test" else None
-        if row["paper"] is not None:
-            delta = 100 * ours - row["paper"]
-            (ahead if delta >= 0 else behind).append(f"{row['task']} ({delta:+.1f})")
         cycles, ram = _board_value(row, "cycles_median"), _board_value(row, "peak_ram")
         interval = _board_value(row, "interval_95")
+        if row["paper"] is not None:
+            delta = 100 * ours - row["paper"]
+            inside = interval and 100 * interval[0] <= row["paper"] <= 100 * interval[1]
+            (ahead if delta >= 0 else behind).append(f"{row['task']} ({delta:+.1f}{', inside the 95% interval' if inside else ''})")
         if interval and baseline is not None and interval[0] <= baseline <= interval[1]:
             unresolved.append(f"{row['task']} ({_gap(ours, 100 * baseline)})")
         lines.append(" | ".join([

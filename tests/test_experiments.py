@@ -40,7 +40,7 @@ def test_results_table_names_the_gap_to_the_paper_and_to_the_baseline(tmp_path, 
     assert ("| mrpc | f1 | validation | 64 | random | – | 97.9 | 98.2 | 84.8 | – | – | 68.0 | +16.8 | – | – "
             "| – |") in lines
     assert "- TF-IDF's test score lies inside the 95% interval (a gap this split cannot resolve): snips (-0.6)." in lines
-    assert "- Match or beat the paper: snips (+0.4), mrpc (+16.8)." in lines
+    assert "- Match or beat the paper: snips (+0.4, inside the 95% interval), mrpc (+16.8)." in lines
     assert "- Short of the paper: emotion (-5.1)." in lines
     assert "- mrpc: the paper reports f1_weighted; we report f1, so that row is not like for like." in lines
     assert "- mrpc: int8 host TFLM accuracy 67.5 (always the majority class: 66.5), binary F1 80.3." in lines
