@@ -77,7 +77,7 @@ def summarize(records: list[dict], examples: Examples, output_quant: tuple[float
 
     out["device"] = scores(device)
     primary = out["device"]["primary"]
-    if len(records) > 1:
+    if len(records) > 1 and not (primary["name"] == "f1" and len(examples.label_names) > 2):  # macro F1: no interval
         primary["interval_95"] = list(bootstrap_interval(primary["name"], labels, predictions(device)))
     hosts = [r["host"] for r in records if r.get("host") is not None]
     if len(hosts) == len(records) and records:

@@ -71,7 +71,7 @@ def summary_lines(rep: dict) -> list[str]:
     if acc:
         p = acc["device"]["primary"]
         line = (f"{acc['task']}/{acc['split']}: {p['name']} {p['value']:.4f}"
-                + (f" (95% interval {p['interval_95'][0]:.4f}–{p['interval_95'][1]:.4f})" if p.get("interval_95") else "")
+                + (" (95% interval {:.4f}–{:.4f})".format(*p["interval_95"]) if p.get("interval_95") else "")
                 + f" on {acc['n']} of {acc['split_total']} examples")
         if "host" in acc:
             line += f" (host TFLM {acc['host']['primary']['value']:.4f})"

@@ -145,8 +145,8 @@ def write_table(rows: list[dict]) -> None:
         "started from (`random`, or the `pretrained` one; `teacher w`: w of the loss distilled from the TF-IDF",
         "model's out-of-fold probabilities on train, for STS-B its predicted scores; keras_models/distillation.py;",
         "`+ n noisy copies`: the teacher also labels n perturbed copies of every train text, keras_models/augmentation.py).",
-        "`95% interval`: of the QEMU score, bootstrapped over the split's examples (1,000 draws): how far the score",
-        "moves with the draw of the examples alone; a gap smaller than that is not a difference this split can show.",
+        "`95% interval`: of the QEMU score, bootstrapped over the split's examples (1,000 draws): how far the",
+        "score moves with the draw of the examples alone; a smaller gap is not a difference this split can show.",
         "Instructions are executed "
         "Cortex-M4 instructions per inference under QEMU `-icount`, not cycles (kernel set: "
         + (", ".join(sorted({str(_board_value(r, "kernels")) for r in rows if _board_value(r, "kernels")})) or "–")
@@ -166,8 +166,9 @@ def write_table(rows: list[dict]) -> None:
         interval = _board_value(row, "interval_95")
         if row["paper"] is not None:
             delta = 100 * ours - row["paper"]
-            inside = interval and 100 * interval[0] <= row["paper"] <= 100 * interval[1]
-            (ahead if delta >= 0 else behind).append(f"{row['task']} ({delta:+.1f}{', inside the 95% interval' if inside else ''})")
+            within = interval and 100 * interval[0] <= row["paper"] <= 100 * interval[1]
+            inside = ", inside the 95% interval" if within else ""
+            (ahead if delta >= 0 else behind).append(f"{row['task']} ({delta:+.1f}{inside})")
         if interval and baseline is not None and interval[0] <= baseline <= interval[1]:
             unresolved.append(f"{row['task']} ({_gap(ours, 100 * baseline)})")
         lines.append(" | ".join([
@@ -257,7 +258,8 @@ def main(argv=None) -> int:
     parser.add_argument("--init", type=Path, help="pretraining folder to start fine-tuning from")
     parser.add_argument("--board", default="qemu", help="board port for the on-device score (default qemu)")
     parser.add_argument("--no-board", action="store_true")
-    parser.add_argument("--table", action="store_true", help="only rewrite the table from results/results.json and the board reports")
+    parser.add_argument("--table", action="store_true",
+                        help="only rewrite the table from results/results.json and the board reports")
     args = parser.parse_args(argv)
     if args.table:
         rows = read_rows()
