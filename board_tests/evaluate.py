@@ -70,18 +70,19 @@ def summarize(records: list[dict], examples: Examples, output_quant: tuple[float
             return [float(metrics.dequantize(o, *output_quant)[0]) for o in outputs]
         return [int(np.argmax(o)) for o in outputs]
 
-    def scores(outputs):
+    def scores(predicted):
         if examples.regression:
-            return metrics.regression_scores(labels, predictions(outputs))
-        return metrics.classification_scores(labels, predictions(outputs), examples.label_names, examples.metric)
+            return metrics.regression_scores(labels, predicted)
+        return metrics.classification_scores(labels, predicted, examples.label_names, examples.metric)
 
-    out["device"] = scores(device)
+    device_predictions = predictions(device)
+    out["device"] = scores(device_predictions)
     primary = out["device"]["primary"]
-    if len(records) > 1 and not (primary["name"] == "f1" and len(examples.label_names) > 2):  # macro F1: no interval
-        primary["interval_95"] = list(bootstrap_interval(primary["name"], labels, predictions(device)))
+    if len(records) > 1:
+        primary["interval_95"] = list(bootstrap_interval(primary["name"], labels, device_predictions))
     hosts = [r["host"] for r in records if r.get("host") is not None]
     if len(hosts) == len(records) and records:
-        out["host"] = scores(hosts)
+        out["host"] = scores(predictions(hosts))
         out["agreement"] = metrics.agreement(device, hosts)
         out["agreement"]["differing_examples"] = [r["index"] for r in records if r["device"] != r["host"]][:50]
     out["example_latency"] = metrics.latency_stats([r["cycles"] for r in records], clock_hz)

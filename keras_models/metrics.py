@@ -15,8 +15,9 @@ def score(metric: str, labels, predictions) -> float:
         return float(accuracy_score(labels, predictions))
     if metric == "mcc":
         return float(matthews_corrcoef(labels, predictions))
-    if metric == "f1":
-        return float(f1_score(labels, predictions))
+    if metric == "f1":  # of class 1; over more classes their macro mean, as the board reports (board_tests.metrics)
+        return float(f1_score(labels, predictions, average="binary" if np.union1d(labels, predictions).size <= 2
+                              else "macro"))
     if metric == "f1_weighted":
         return float(f1_score(labels, predictions, average="weighted"))
     if metric == "spearman":
