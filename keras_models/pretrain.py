@@ -29,6 +29,7 @@ from keras_models.paths import TOKENIZER_PATH
 OBJECTIVE = "mlm+next-segment, length-bucketed rows"
 HELD_OUT_FRACTION = 0.01
 HELD_OUT_BATCHES = 24
+REWARM_STEPS = 250  # continuing without optimizer state: the learning rate rises again over these steps
 
 
 def _tokenised_sources(args, tokenizer) -> tuple[list[list[int]], list[tuple[list[int], list[int]]]]:
@@ -88,7 +89,7 @@ def pretrain(args) -> dict:
     from keras_models._keras import keras, tf
     from keras_models.model import build_pretrainer
     from keras_models.pretraining_data import make_batches, make_examples
-    from keras_models.schedules import WarmupLinearDecay
+    from keras_models.schedules import ContinuedSchedule, WarmupLinearDecay
     from keras_models.tokenizer import load_tokenizer
 
     keras.utils.set_random_seed(args.seed)
@@ -111,7 +112,8 @@ def pretrain(args) -> dict:
           f"{len(held_out)} held-out batches")
 
     model = build_pretrainer(config, dynamic_length=True)
-    schedule = WarmupLinearDecay(args.lr, args.warmup_steps, args.steps, end_fraction=0.05)
+    schedule = ContinuedSchedule(WarmupLinearDecay(args.lr, args.warmup_steps, args.steps, end_fraction=0.05),
+                                 REWARM_STEPS)
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=args.weight_decay)
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model.compile(optimizer=optimizer, loss=[ce, ce], weighted_metrics=[["accuracy"], ["accuracy"]],
@@ -124,12 +126,13 @@ def pretrain(args) -> dict:
         print(f"resuming after step {int(step)}")
     elif record["steps"] and (args.out / "pretrained.h5").is_file():
         # A shipped encoder comes without its optimizer state (state/ stays out of git): keep its weights and
-        # position in the data, and let AdamW's moments start afresh.
+        # position in the data; AdamW's moments start afresh, counting their own steps from zero.
         model.load_weights(str(args.out / "pretrained.h5"))
         for variable, key in ((step, "steps"), (epoch, "epoch"), (epoch_start, "epoch_start")):
             variable.assign(record.get(key, 0))
-        optimizer.iterations.assign(record["steps"])
-        print(f"continuing from pretrained.h5 after step {int(step)} (optimizer state starts afresh)")
+        print(f"continuing from pretrained.h5 after step {int(step)} (optimizer state starts afresh; the "
+              f"learning rate rises again over {REWARM_STEPS} steps)")
+    schedule.offset.assign(int(step) - int(optimizer.iterations))
 
     def evaluate() -> dict:
         totals = np.zeros(4)
