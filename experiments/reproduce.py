@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -197,7 +198,7 @@ def write_table(rows: list[dict]) -> None:
               + (f", binary F1 {_percent(row['int8_tflm_binary_f1'])}" if "int8_tflm_binary_f1" in row else "") + "."
               for row in rows if "int8_tflm_accuracy" in row]
     lines += _baseline_section()
-    lines += _pretraining_section()
+    lines += _pretraining_section(rows)
     lines += _sequence_length_section(rows)
     (RESULTS_DIR / "results.md").write_text("\n".join(lines) + "\n")
 
@@ -219,19 +220,27 @@ def _baseline_section() -> list[str]:
     return lines
 
 
-def _pretraining_section() -> list[str]:
+def _pretraining_section(rows: list[dict]) -> list[str]:
+    """The shipped encoder's record, and the held-out loss of the earlier encoders the rows started from."""
     record_path = CHECKPOINTS_DIR / "pretrained" / "pretraining.json"
     if not record_path.is_file():
         return []
     record = json.loads(record_path.read_text())
     last = record["history"][-1] if record["history"] else {}
+    loss_at = {entry["step"]: entry["held_out_loss"] for entry in record["history"] if "held_out_loss" in entry}
+    started_from = sorted({int(match.group(1).replace(",", "")) for row in rows
+                           if (match := re.search(r"\(([\d,]+) steps\)", row.get("init") or ""))})
+    earlier = [f"{steps:,} ({loss_at[steps]:.2f})" for steps in started_from
+               if steps != record["steps"] and steps in loss_at]
     return ["", "## The pretrained encoder (`checkpoints/pretrained`)", "",
             f"{record.get('objective', 'masked LM')}: {record['steps']:,} steps, {record['tokens'] / 1e6:.1f} M token "
             f"slots ({record.get('real_tokens', record['tokens']) / 1e6:.1f} M real tokens), "
             f"{record.get('seconds', 0) / 3600:.2f} h; held-out masked-LM loss {last.get('held_out_loss', float('nan')):.2f}, "
             f"masked accuracy {100 * last.get('held_out_masked_accuracy', float('nan')):.1f}%"
             + (f", next-segment accuracy {100 * last['held_out_pair_accuracy']:.1f}%" if "held_out_pair_accuracy" in last
-               else "") + "."]
+               else "") + "."] + (
+        ["", "Rows fine-tuned from earlier snapshots of this encoder, by step (held-out masked-LM loss "
+             f"then): {', '.join(earlier)}."] if earlier else [])
 
 
 def _sequence_length_section(rows: list[dict]) -> list[str]:

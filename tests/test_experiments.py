@@ -58,11 +58,21 @@ def test_results_carry_the_pretraining_record(tmp_path, monkeypatch):
     (tmp_path / "pretrained").mkdir()
     (tmp_path / "pretrained" / "pretraining.json").write_text(json.dumps({
         "objective": "mlm+next-segment", "steps": 2500, "tokens": 20_480_000, "real_tokens": 15_000_000,
-        "seconds": 5400, "history": [{"held_out_loss": 5.25, "held_out_masked_accuracy": 0.2, "held_out_pair_accuracy": 0.7}]}))
+        "seconds": 5400, "history": [{"step": 2000, "held_out_loss": 5.5},
+                                     {"step": 2500, "held_out_loss": 5.25, "held_out_masked_accuracy": 0.2,
+                                      "held_out_pair_accuracy": 0.7}]}))
     reproduce.write_table([])
     text = (tmp_path / "results.md").read_text()
     assert ("mlm+next-segment: 2,500 steps, 20.5 M token slots (15.0 M real tokens), 1.50 h; held-out masked-LM "
             "loss 5.25, masked accuracy 20.0%, next-segment accuracy 70.0%.") in text
+    assert "earlier snapshots" not in text  # no row started from an older encoder
+    rows = [{"task": "snips", "metric": "accuracy", "split": "test", "seq_len": 64, "init": init, "float_keras": 0.9,
+             "qat_keras": 0.9, "int8_tflm": 0.9, "paper": None, "paper_metric": "accuracy"}
+            for init in ("pretrained (2,000 steps)", "pretrained (2,500 steps)", "random")]
+    reproduce.write_table(rows)
+    text = (tmp_path / "results.md").read_text()
+    assert ("Rows fine-tuned from earlier snapshots of this encoder, by step (held-out masked-LM loss then): "
+            "2,000 (5.50).") in text
 
 
 def test_results_say_what_a_shorter_sequence_costs(tmp_path, monkeypatch):
