@@ -122,6 +122,12 @@ def test_pretraining_resumes_and_initialises_fine_tuning(tmp_path, capsys, monke
     shutil.rmtree(out / "state")  # as in a fresh clone: the encoder ships, its optimizer state does not
     assert pretrain.main(argv + ["--steps", "6"]) == 0
     assert "continuing from pretrained.h5 after step 4" in capsys.readouterr().out
+    # AdamW's fresh moments count their own 2 steps, so that its bias correction holds (not the global 6)
+    import tensorflow as tf
+
+    state = tf.train.latest_checkpoint(str(out / "state"))
+    counters = [name for name, _ in tf.train.list_variables(state) if name.startswith("optimizer/_iterations")]
+    assert [int(tf.train.load_variable(state, name)) for name in counters] == [2]
     record = json.loads((out / "pretraining.json").read_text())
     assert [h["step"] for h in record["history"]] == [2, 4, 6]
     assert pretrain.main(argv[:2] + ["--tokens-per-batch", "512"] + argv[4:] + ["--steps", "8"]) == 2
