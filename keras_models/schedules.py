@@ -61,6 +61,3 @@ class ContinuedSchedule(keras.optimizers.schedules.LearningRateSchedule):
         rate = self.base(step + tf.cast(self.offset, tf.float32))
         rewarm = tf.minimum(1.0, (step + 1.0) / max(1, self.rewarm_steps))
         return tf.where(self.offset > 0, rate * rewarm, rate)
-
-    def get_config(self):
-        return {"base": keras.optimizers.schedules.serialize(self.base), "rewarm_steps": self.rewarm_steps}
